@@ -1,0 +1,1 @@
+"""Charging points (OCPI), sites and sessions, OR-Tools schedules and OCPP export."""

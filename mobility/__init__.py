@@ -1,0 +1,1 @@
+"""Timetables, streets, sharing, realtime and the intermodal planner."""

@@ -1,0 +1,1 @@
+"""SUMO scenarios, signal controllers, OR-Tools timing optimisation and KPIs."""
