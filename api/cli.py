@@ -108,7 +108,10 @@ def serve(settings: Settings, host: str | None, port: int | None) -> None:
     click.echo(f"OpenAPI           {base}/api/v1/openapi.json")
     click.echo(f"API docs          {base}/api/v1/docs")
     click.echo("Press Ctrl+C to stop.")
-    waitress_serve(app, host=settings.host, port=settings.port, threads=8, _quiet=True)
+    try:
+        waitress_serve(app, host=settings.host, port=settings.port, threads=8, _quiet=True)
+    except OSError as exc:
+        raise CliError(f"cannot listen on {settings.host}:{settings.port}: {exc.strerror or exc}") from exc
 
 
 def _register_command_groups() -> None:
