@@ -116,6 +116,12 @@ def serve(settings: Settings, host: str | None, port: int | None) -> None:
 
 def _register_command_groups() -> None:
     """Attach the command groups of every capability (one line each)."""
+    from api.cli_demo import demo
+
+    main.add_command(demo)
+    from api.cli_mobility import register_mobility_commands
+
+    register_mobility_commands(main)
 
 
 _register_command_groups()

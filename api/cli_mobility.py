@@ -1,0 +1,281 @@
+"""``knoten route-batch``, ``knoten route`` and ``knoten build``: transit routing from the command line."""
+
+from __future__ import annotations
+
+import datetime as dt
+import sys
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
+from pathlib import Path
+
+import click
+
+from api.errors import CliError
+from api.settings import Settings
+from mobility.errors import MobilityError
+
+TRANSFER_MODES = ("walk", "gtfs")
+
+
+def _parse_date(value: str) -> dt.date:
+    try:
+        return dt.date.fromisoformat(value.strip())
+    except ValueError:
+        raise click.BadParameter(f"{value!r} is not a date (expected YYYY-MM-DD)") from None
+
+
+def _cache_dir(settings: Settings | None, cache_dir: Path | None, no_cache: bool) -> Path | None:
+    if no_cache:
+        return None
+    if cache_dir is not None:
+        return cache_dir
+    base = settings.data_dir if settings is not None else Path("data")
+    return base / "cache" / "timetables"
+
+
+@contextmanager
+def _progress(enabled: bool) -> Iterator[Callable[[str, int, int], None]]:
+    """A progress callback that draws a rich bar on a TTY and does nothing elsewhere."""
+    if not (enabled and sys.stderr.isatty()):
+        yield lambda stage, done, total: None
+        return
+    from rich.progress import BarColumn, Progress, TextColumn, TimeElapsedColumn
+
+    with Progress(
+        TextColumn("{task.description:<40}"), BarColumn(), TimeElapsedColumn(), transient=True
+    ) as bar:
+        task = bar.add_task("timetable", total=1)
+
+        def update(stage: str, done: int, total: int) -> None:
+            bar.update(task, description=stage, completed=done, total=total)
+
+        yield update
+        bar.update(task, completed=1, total=1)
+
+
+def _load(
+    gtfs: tuple[Path, ...],
+    date: dt.date,
+    transfers: str,
+    walk_radius_m: float,
+    walk_speed_mps: float,
+    cache: Path | None,
+    show_progress: bool = False,
+) -> object:
+    from mobility.timetable import get_timetable, gtfs_footpaths, walk_footpaths
+
+    with _progress(show_progress) as progress:
+        tt, _ = get_timetable(list(gtfs), date, cache, progress)
+    tt.use_footpaths(
+        gtfs_footpaths(tt) if transfers == "gtfs" else walk_footpaths(tt, walk_radius_m, walk_speed_mps)
+    )
+    return tt
+
+
+def _feed_options(func: Callable[..., None]) -> Callable[..., None]:
+    options = [
+        click.option(
+            "--gtfs",
+            "gtfs",
+            multiple=True,
+            required=True,
+            type=click.Path(path_type=Path),
+            help="GTFS zip or folder; repeat to merge feeds (ids become '<file stem>:<id>').",
+        ),
+        click.option(
+            "--cache-dir",
+            type=click.Path(file_okay=False, path_type=Path),
+            default=None,
+            help="Timetable cache (default: <data dir>/cache/timetables).",
+        ),
+        click.option(
+            "--no-cache", is_flag=True, help="Build the timetable without reading or writing the cache."
+        ),
+    ]
+    for option in reversed(options):
+        func = option(func)
+    return func
+
+
+def _transfer_options(func: Callable[..., None]) -> Callable[..., None]:
+    options = [
+        click.option(
+            "--transfers",
+            type=click.Choice(TRANSFER_MODES),
+            default="walk",
+            show_default=True,
+            help="gtfs: only the walks transfers.txt allows; walk: also crow-fly walks within the radius.",
+        ),
+        click.option("--walk-radius-m", type=float, default=400.0, show_default=True),
+        click.option("--walk-speed-mps", type=float, default=1.2, show_default=True),
+    ]
+    for option in reversed(options):
+        func = option(func)
+    return func
+
+
+@click.command("route-batch")
+@_feed_options
+@click.option("--date", "date_text", required=True, help="Service date YYYY-MM-DD.")
+@click.option(
+    "--queries",
+    required=True,
+    type=click.Path(dir_okay=False, path_type=Path),
+    help="CSV with query_id,from_stop_id,to_stop_id,departure (HH:MM:SS).",
+)
+@click.option(
+    "--out",
+    required=True,
+    type=click.Path(dir_okay=False, path_type=Path),
+    help="CSV written with query_id,arrival,rides.",
+)
+@_transfer_options
+@click.pass_obj
+def route_batch(
+    settings: Settings | None,
+    gtfs: tuple[Path, ...],
+    cache_dir: Path | None,
+    no_cache: bool,
+    date_text: str,
+    queries: Path,
+    out: Path,
+    transfers: str,
+    walk_radius_m: float,
+    walk_speed_mps: float,
+) -> None:
+    """Earliest arrival and fewest rides for every stop-to-stop query of a CSV file."""
+    from mobility.batch import answer_queries, read_queries, resolve_queries, write_answers
+    from mobility.raptor import Router
+    from mobility.timetable import Timetable
+
+    date = _parse_date(date_text)
+    try:
+        rows = read_queries(queries)
+        tt = _load(
+            gtfs, date, transfers, walk_radius_m, walk_speed_mps, _cache_dir(settings, cache_dir, no_cache)
+        )
+        assert isinstance(tt, Timetable)
+        batch = resolve_queries(tt, rows, queries.name)
+        arrival, rides = answer_queries(Router(tt), batch)
+        write_answers(out, batch.query_ids, arrival, rides)
+    except MobilityError as exc:
+        raise CliError(str(exc)) from None
+    except OSError as exc:
+        raise CliError(f"{exc.filename or ''}: {exc.strerror}") from None
+
+
+@click.command("route")
+@_feed_options
+@click.option(
+    "--from", "from_stop", required=True, help="Origin stop_id (a station stands for its platforms)."
+)
+@click.option("--to", "to_stop", required=True, help="Destination stop_id.")
+@click.option("--depart", default=None, help="Departure HH:MM:SS (GTFS time on the service date).")
+@click.option("--arrive-by", default=None, help="Latest arrival HH:MM:SS: find the latest departure instead.")
+@click.option(
+    "--window-min",
+    type=int,
+    default=0,
+    show_default=True,
+    help="With --depart: all Pareto-optimal journeys departing within this many minutes.",
+)
+@click.option("--date", "date_text", default=None, help="Service date YYYY-MM-DD (default: today).")
+@_transfer_options
+@click.pass_obj
+def route(
+    settings: Settings | None,
+    gtfs: tuple[Path, ...],
+    cache_dir: Path | None,
+    no_cache: bool,
+    from_stop: str,
+    to_stop: str,
+    depart: str | None,
+    arrive_by: str | None,
+    window_min: int,
+    date_text: str | None,
+    transfers: str,
+    walk_radius_m: float,
+    walk_speed_mps: float,
+) -> None:
+    """Print the journeys between two stops: each leg with route, stops and times."""
+    from mobility.journeys import describe_journey, format_gtfs_time, parse_gtfs_time
+    from mobility.raptor import Router
+    from mobility.timetable import Timetable
+
+    if (depart is None) == (arrive_by is None):
+        raise click.UsageError("give exactly one of --depart and --arrive-by")
+    date = _parse_date(date_text) if date_text else dt.date.today()
+    try:
+        when = parse_gtfs_time(depart if depart is not None else str(arrive_by))
+    except ValueError as exc:
+        raise click.BadParameter(str(exc)) from None
+    try:
+        tt = _load(
+            gtfs, date, transfers, walk_radius_m, walk_speed_mps, _cache_dir(settings, cache_dir, no_cache)
+        )
+        assert isinstance(tt, Timetable)
+        groups = []
+        for label, stop_id in (("--from", from_stop), ("--to", to_stop)):
+            index = tt.stop_index(stop_id)
+            if index < 0:
+                raise CliError(f"{label}: unknown stop {stop_id!r}", 2)
+            groups.append(tt.stop_group(index))
+        router = Router(tt)
+        if from_stop == to_stop:
+            from mobility.raptor import Journey
+
+            journeys = [Journey(when, when, [])]
+        elif arrive_by is not None:
+            journeys = router.latest_departure(groups[0], groups[1], when)
+        elif window_min > 0:
+            journeys = router.range_query(groups[0], groups[1], when, window_min * 60)
+        else:
+            journeys = router.pareto(groups[0], groups[1], when)
+    except MobilityError as exc:
+        raise CliError(str(exc)) from None
+    names = {s: str(tt.stop_names[tt.stop_index(s)]) for s in (from_stop, to_stop)}
+    click.echo(f"{names[from_stop]} [{from_stop}] -> {names[to_stop]} [{to_stop}] on {date.isoformat()}")
+    if not journeys:
+        bound = f"arriving by {format_gtfs_time(when)}" if arrive_by else f"from {format_gtfs_time(when)}"
+        click.echo(f"no journey {bound}")
+        return
+    for n, journey in enumerate(journeys, start=1):
+        click.echo(f"\n{n}. {describe_journey(tt, journey)}")
+
+
+@click.command("build")
+@_feed_options
+@click.option("--date", "dates", multiple=True, required=True, help="Service date YYYY-MM-DD (repeatable).")
+@click.pass_obj
+def build(
+    settings: Settings | None,
+    gtfs: tuple[Path, ...],
+    cache_dir: Path | None,
+    no_cache: bool,
+    dates: tuple[str, ...],
+) -> None:
+    """Build the timetables of the given dates ahead of time and store them in the cache."""
+    from mobility.timetable import build_timetable, cache_path, save_timetable
+
+    target_dir = _cache_dir(settings, cache_dir, False)
+    assert target_dir is not None
+    try:
+        for text in dates:
+            date = _parse_date(text)
+            with _progress(True) as progress:
+                tt = build_timetable(list(gtfs), date, progress)
+            target = cache_path(list(gtfs), date, target_dir)
+            if not no_cache:
+                save_timetable(tt, target)
+            click.echo(
+                f"{date.isoformat()}: {tt.n_stops} stops, {tt.n_patterns} patterns, {tt.n_trips} trips, "
+                f"{tt.n_stop_times} stop times -> {target if not no_cache else '(not stored)'}"
+            )
+    except MobilityError as exc:
+        raise CliError(str(exc)) from None
+
+
+def register_mobility_commands(group: click.Group) -> None:
+    """Add the transit routing commands to the ``knoten`` group."""
+    for command in (route_batch, route, build):
+        group.add_command(command)

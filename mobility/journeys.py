@@ -1,0 +1,126 @@
+"""Journeys as readable legs: route names, stops, times and transfers."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from mobility.raptor import Journey
+from mobility.timetable import Timetable
+
+ROUTE_TYPE_MODES = {
+    0: "TRAM",
+    1: "SUBWAY",
+    2: "RAIL",
+    3: "BUS",
+    4: "FERRY",
+    5: "CABLE_CAR",
+    6: "GONDOLA",
+    7: "FUNICULAR",
+    11: "TROLLEYBUS",
+    12: "MONORAIL",
+}
+
+
+def format_gtfs_time(seconds: int) -> str:
+    """``HH:MM:SS`` for GTFS seconds (hours may exceed 23; negative times get a leading '-')."""
+    sign = "-" if seconds < 0 else ""
+    seconds = abs(int(seconds))
+    return f"{sign}{seconds // 3600:02d}:{seconds // 60 % 60:02d}:{seconds % 60:02d}"
+
+
+def parse_gtfs_time(text: str) -> int:
+    """GTFS seconds from ``H:MM:SS`` / ``HH:MM:SS`` (hours may exceed 23); ValueError otherwise."""
+    parts = text.strip().split(":")
+    if len(parts) != 3 or not all(p.isdigit() for p in parts):
+        raise ValueError(f"bad time {text!r} (expected HH:MM:SS)")
+    h, m, s = (int(p) for p in parts)
+    if m > 59 or s > 59 or len(parts[1]) != 2 or len(parts[2]) != 2:
+        raise ValueError(f"bad time {text!r} (expected HH:MM:SS)")
+    return h * 3600 + m * 60 + s
+
+
+@dataclass
+class LegView:
+    """One leg for display: either a ride or a walk between two stops."""
+
+    mode: str
+    route: str
+    headsign: str
+    trip_id: str
+    from_stop_id: str
+    from_name: str
+    to_stop_id: str
+    to_name: str
+    start_s: int
+    end_s: int
+
+
+def _route_label(tt: Timetable, route: int) -> str:
+    short = str(tt.route_short_names[route])
+    long_ = str(tt.route_long_names[route])
+    return short or long_ or str(tt.route_ids[route])
+
+
+def journey_legs(tt: Timetable, journey: Journey) -> list[LegView]:
+    """The legs of ``journey``: rides, with a WALK leg before every ride that starts with a walk."""
+    views: list[LegView] = []
+    for leg in journey.legs:
+        if leg.walk_from >= 0:
+            views.append(
+                LegView(
+                    "WALK",
+                    "",
+                    "",
+                    "",
+                    str(tt.stop_ids[leg.walk_from]),
+                    str(tt.stop_names[leg.walk_from]),
+                    str(tt.stop_ids[leg.board_stop]),
+                    str(tt.stop_names[leg.board_stop]),
+                    views[-1].end_s if views else leg.board_s,
+                    (views[-1].end_s if views else leg.board_s) + leg.walk_s,
+                )
+            )
+        trip = int(tt.inst_trip[leg.trip])
+        route = int(tt.trip_route[trip])
+        views.append(
+            LegView(
+                ROUTE_TYPE_MODES.get(int(tt.route_types[route]) % 100, "TRANSIT")
+                if int(tt.route_types[route]) < 100
+                else "TRANSIT",
+                _route_label(tt, route),
+                str(tt.trip_headsigns[trip]),
+                str(tt.trip_ids[trip]),
+                str(tt.stop_ids[leg.board_stop]),
+                str(tt.stop_names[leg.board_stop]),
+                str(tt.stop_ids[leg.alight_stop]),
+                str(tt.stop_names[leg.alight_stop]),
+                leg.board_s,
+                leg.alight_s,
+            )
+        )
+    return views
+
+
+def describe_journey(tt: Timetable, journey: Journey) -> str:
+    """A multi-line, human-readable description of one journey."""
+    transfers = max(journey.rides - 1, 0)
+    head = (
+        f"depart {format_gtfs_time(journey.departure_s)}  arrive {format_gtfs_time(journey.arrival_s)}  "
+        f"({(journey.arrival_s - journey.departure_s) // 60} min, {journey.rides} ride"
+        f"{'s' if journey.rides != 1 else ''}, {transfers} transfer{'s' if transfers != 1 else ''})"
+    )
+    lines = [head]
+    for v in journey_legs(tt, journey):
+        if v.mode == "WALK":
+            lines.append(
+                f"  walk  {format_gtfs_time(v.start_s)}  {v.from_name} [{v.from_stop_id}] -> "
+                f"{v.to_name} [{v.to_stop_id}] ({v.end_s - v.start_s} s)"
+            )
+        else:
+            toward = f" towards {v.headsign}" if v.headsign else ""
+            lines.append(f"  {v.mode.lower()} {v.route}{toward}  (trip {v.trip_id})")
+            lines.append(f"        board  {format_gtfs_time(v.start_s)}  {v.from_name} [{v.from_stop_id}]")
+            lines.append(f"        alight {format_gtfs_time(v.end_s)}  {v.to_name} [{v.to_stop_id}]")
+    if not journey.legs:
+        lines.append("  already there (origin and destination share a stop)")
+    return "\n".join(lines)

@@ -1,0 +1,568 @@
+"""The compact timetable of one service date: patterns, stop times and footpaths as flat arrays.
+
+Built from one or several GTFS feeds for a service date D (plus the trips of D-1 shifted by -24 h,
+so that overnight trips can still be used) and cached on disk as an ``.npz`` keyed by the feeds'
+content and the date.  Everything RAPTOR touches is a flat NumPy array with integer ids:
+
+* a *pattern* is a set of trip instances with the same stop sequence and the same pickup/drop-off
+  flags, which never overtake each other (every stop time of an earlier trip is <= that of a later
+  one); its times are stored trip by trip (``n_trips x n_stops``) from ``pat_time_off[p]`` on;
+* ``stop_pat_*`` lists, per stop, every (pattern, position) visiting it (CSR);
+* footpaths are stored per stop in CSR form (``tr_off``, ``tr_to``, ``tr_time_s``).
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import hashlib
+import os
+import tempfile
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass, field, fields
+from pathlib import Path
+
+import numpy as np
+
+from mobility.errors import NoServiceError
+from mobility.gtfs import GtfsFeed, default_namespace, load_feed
+
+CACHE_VERSION = 3
+DAY_S = 86_400
+INF_S = np.iinfo(np.int32).max
+
+Progress = Callable[[str, int, int], None]
+
+
+def _no_progress(stage: str, done: int, total: int) -> None:
+    return None
+
+
+@dataclass
+class Timetable:
+    """Flat arrays for one service date (see the module docstring)."""
+
+    date: dt.date
+    feed_names: list[str]
+    timezone: str
+    stop_ids: np.ndarray
+    stop_names: np.ndarray
+    stop_lat: np.ndarray
+    stop_lon: np.ndarray
+    stop_location_type: np.ndarray
+    stop_parent: np.ndarray
+    route_ids: np.ndarray
+    route_short_names: np.ndarray
+    route_long_names: np.ndarray
+    route_types: np.ndarray
+    trip_ids: np.ndarray
+    trip_route: np.ndarray
+    trip_headsigns: np.ndarray
+    pat_stop_off: np.ndarray
+    pat_stops: np.ndarray
+    pat_pickup: np.ndarray
+    pat_dropoff: np.ndarray
+    pat_trip_off: np.ndarray
+    pat_time_off: np.ndarray
+    arr_s: np.ndarray
+    dep_s: np.ndarray
+    inst_trip: np.ndarray
+    inst_day: np.ndarray
+    stop_pat_off: np.ndarray
+    stop_pat: np.ndarray
+    stop_pat_pos: np.ndarray
+    rule_from: np.ndarray
+    rule_to: np.ndarray
+    rule_time_s: np.ndarray  # -1 = forbidden by transfers.txt
+    monotone: bool
+    tr_off: np.ndarray = field(default_factory=lambda: np.zeros(1, dtype=np.int64))
+    tr_to: np.ndarray = field(default_factory=lambda: np.zeros(0, dtype=np.int32))
+    tr_time_s: np.ndarray = field(default_factory=lambda: np.zeros(0, dtype=np.int32))
+    _stop_lookup: dict[str, int] | None = None
+    _children: dict[int, np.ndarray] | None = None
+
+    @property
+    def n_stops(self) -> int:
+        """Number of stops (all location types)."""
+        return len(self.stop_ids)
+
+    @property
+    def n_patterns(self) -> int:
+        """Number of patterns."""
+        return len(self.pat_stop_off) - 1
+
+    @property
+    def n_trips(self) -> int:
+        """Number of trip instances (frequency copies and D-1 trips counted separately)."""
+        return len(self.inst_trip)
+
+    @property
+    def n_stop_times(self) -> int:
+        """Number of stop events over all trip instances."""
+        return len(self.arr_s)
+
+    def stop_index(self, stop_id: str) -> int:
+        """Integer index of ``stop_id``, or -1 when unknown."""
+        if self._stop_lookup is None:
+            self._stop_lookup = {str(s): i for i, s in enumerate(self.stop_ids)}
+        return self._stop_lookup.get(stop_id, -1)
+
+    def stop_group(self, index: int) -> np.ndarray:
+        """The stops a query stop stands for: a station's children (location_type 0), else itself."""
+        if self.stop_location_type[index] == 1:
+            if self._children is None:
+                kids = np.flatnonzero((self.stop_parent >= 0) & (self.stop_location_type == 0))
+                parents = self.stop_parent[kids]
+                order = np.argsort(parents, kind="stable")
+                kids, parents = kids[order], parents[order]
+                cuts = np.flatnonzero(np.diff(parents)) + 1
+                self._children = {
+                    int(group_parents[0]): group_kids.astype(np.int32)
+                    for group_kids, group_parents in zip(
+                        np.split(kids, cuts), np.split(parents, cuts), strict=True
+                    )
+                    if len(group_kids)
+                }
+            return self._children.get(int(index), np.zeros(0, dtype=np.int32))
+        return np.array([index], dtype=np.int32)
+
+    def use_footpaths(self, pairs: tuple[np.ndarray, np.ndarray, np.ndarray]) -> None:
+        """Install footpaths ``(from, to, time_s)`` as the CSR arrays RAPTOR reads."""
+        frm, to, time_s = pairs
+        order = np.lexsort((to, frm))
+        self.tr_to = to[order].astype(np.int32)
+        self.tr_time_s = time_s[order].astype(np.int32)
+        counts = np.bincount(frm, minlength=self.n_stops) if len(frm) else np.zeros(self.n_stops, np.int64)
+        self.tr_off = np.zeros(self.n_stops + 1, dtype=np.int64)
+        np.cumsum(counts, out=self.tr_off[1:])
+
+
+def gtfs_footpaths(tt: Timetable) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """Footpaths of ``--transfers gtfs``: exactly the walks transfers.txt allows."""
+    ok = tt.rule_time_s >= 0
+    return tt.rule_from[ok], tt.rule_to[ok], tt.rule_time_s[ok]
+
+
+def walk_footpaths(
+    tt: Timetable, radius_m: float = 400.0, speed_mps: float = 1.2
+) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """transfers.txt walks plus crow-fly walks between stops within ``radius_m``.
+
+    A pair that transfers.txt rules on (allowed or forbidden) keeps that rule; every other pair of
+    different stops within the radius gets ``ceil(distance / speed)`` seconds.
+    """
+    from scipy.spatial import cKDTree
+
+    frm, to, time_s = gtfs_footpaths(tt)
+    usable = np.flatnonzero(
+        np.isfinite(tt.stop_lat) & np.isfinite(tt.stop_lon) & (tt.stop_location_type == 0)
+    )
+    if len(usable) < 2 or radius_m <= 0:
+        return frm, to, time_s
+    lat0 = np.deg2rad(np.nanmean(tt.stop_lat[usable]))
+    earth_m = 6_371_000.0
+    xy = np.column_stack(
+        (
+            np.deg2rad(tt.stop_lon[usable]) * np.cos(lat0) * earth_m,
+            np.deg2rad(tt.stop_lat[usable]) * earth_m,
+        )
+    )
+    pairs = cKDTree(xy).query_pairs(radius_m, output_type="ndarray")
+    if len(pairs) == 0:
+        return frm, to, time_s
+    a = usable[np.concatenate((pairs[:, 0], pairs[:, 1]))]
+    b = usable[np.concatenate((pairs[:, 1], pairs[:, 0]))]
+    dist = np.hypot(*(xy[np.searchsorted(usable, a)] - xy[np.searchsorted(usable, b)]).T)
+    walk_s = np.ceil(dist / speed_mps).astype(np.int32)
+    ruled = set(zip(tt.rule_from.tolist(), tt.rule_to.tolist(), strict=True))
+    keep = np.array([(x, y) not in ruled for x, y in zip(a.tolist(), b.tolist(), strict=True)], dtype=bool)
+    return (
+        np.concatenate((frm, a[keep])).astype(np.int32),
+        np.concatenate((to, b[keep])).astype(np.int32),
+        np.concatenate((time_s, walk_s[keep])).astype(np.int32),
+    )
+
+
+# ----------------------------------------------------------------------------------------------
+# building
+
+
+def transfer_rules(feed: GtfsFeed) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """The stop pairs transfers.txt rules on, as ``(from, to, time_s)`` with time -1 = forbidden.
+
+    A stop-level row (a -> b, a != b) wins over a station-level row (P -> Q between parent
+    stations, covering every child of P to every child of Q, different stops only).  Rows from a
+    stop to itself and rows pairing a station with a stop are ignored.  Transfer types 0, 1 and 2
+    allow the walk in min_transfer_time seconds; 3, 4 and 5 forbid it.  Two rows for the same pair
+    at the same level keep the shortest allowed walk.
+    """
+    is_station = feed.stop_location_type == 1
+    children: dict[int, list[int]] = {}
+    stop_level: dict[tuple[int, int], int] = {}
+    station_level: dict[tuple[int, int], int] = {}
+
+    def merge(table: dict[tuple[int, int], int], key: tuple[int, int], value: int) -> None:
+        old = table.get(key)
+        if old is None or old < 0 or (0 <= value < old):
+            table[key] = value
+
+    for a, b, kind, time_s in zip(
+        feed.tr_from.tolist(),
+        feed.tr_to.tolist(),
+        feed.tr_type.tolist(),
+        feed.tr_min_time_s.tolist(),
+        strict=True,
+    ):
+        value = max(int(time_s), 0) if kind in (0, 1, 2) else -1
+        if is_station[a] and is_station[b]:
+            station_level_key = (a, b)
+            merge(station_level, station_level_key, value)
+        elif not is_station[a] and not is_station[b] and a != b:
+            merge(stop_level, (a, b), value)
+    rules: dict[tuple[int, int], int] = {}
+    for (p, q), value in station_level.items():
+        for node in (p, q):
+            if node not in children:
+                children[node] = np.flatnonzero(
+                    (feed.stop_parent == node) & (feed.stop_location_type == 0)
+                ).tolist()
+        for a in children[p]:
+            for b in children[q]:
+                if a != b:
+                    rules[(a, b)] = value
+    rules.update(stop_level)
+    if not rules:
+        empty = np.zeros(0, dtype=np.int32)
+        return empty, empty.copy(), empty.copy()
+    keys = np.array(list(rules.keys()), dtype=np.int32)
+    return keys[:, 0].copy(), keys[:, 1].copy(), np.array(list(rules.values()), dtype=np.int32)
+
+
+@dataclass
+class _Slice:
+    """The part of one feed a service date needs, still with that feed's own indices."""
+
+    feed: GtfsFeed
+    pat_stops: list[np.ndarray]
+    pat_pickup: list[np.ndarray]
+    pat_dropoff: list[np.ndarray]
+    pat_arr: list[np.ndarray]  # (n_trips, n_stops) each
+    pat_dep: list[np.ndarray]
+    pat_inst_trip: list[np.ndarray]
+    pat_inst_day: list[np.ndarray]
+    rules: tuple[np.ndarray, np.ndarray, np.ndarray]
+    monotone: bool
+
+
+def _fifo_chains(arr: np.ndarray, dep: np.ndarray) -> np.ndarray:
+    """Split trips (rows, sorted by first departure) into chains in which no trip overtakes another."""
+    n = arr.shape[0]
+    chain = np.zeros(n, dtype=np.int64)
+    last: list[int] = []
+    for i in range(n):
+        for c, j in enumerate(last):
+            if (arr[j] <= arr[i]).all() and (dep[j] <= dep[i]).all():
+                chain[i] = c
+                last[c] = i
+                break
+        else:
+            chain[i] = len(last)
+            last.append(i)
+    return chain
+
+
+def _slice_feed(feed: GtfsFeed, date: dt.date) -> _Slice:
+    """Trip instances of ``date`` (and of the day before, shifted by -24 h) grouped into patterns."""
+    n_trips = len(feed.trip_ids)
+    length = np.diff(feed.st_off)
+    has_rows = length > 0
+    first_dep = np.zeros(n_trips, dtype=np.int64)
+    max_dep = np.full(n_trips, -1, dtype=np.int64)
+    first_dep[has_rows] = feed.st_dep_s[feed.st_off[:-1][has_rows]]
+    if len(feed.st_dep_s):
+        max_dep[has_rows] = np.maximum.reduceat(feed.st_dep_s.astype(np.int64), feed.st_off[:-1][has_rows])
+    usable = length >= 2
+    is_freq = np.zeros(n_trips, dtype=bool)
+    is_freq[feed.freq_trip] = True
+
+    inst_trip: list[np.ndarray] = []
+    inst_shift: list[np.ndarray] = []
+    inst_day: list[np.ndarray] = []
+    for day_offset in (0, -1):
+        n_before = sum(len(x) for x in inst_trip)
+        active_service = feed.service_active(date + dt.timedelta(days=day_offset))
+        active = np.zeros(n_trips, dtype=bool)
+        known = feed.trip_service >= 0
+        active[known] = active_service[feed.trip_service[known]]
+        active &= usable
+        base = day_offset * DAY_S
+        plain = np.flatnonzero(active & ~is_freq)
+        inst_trip.append(plain)
+        inst_shift.append(np.full(len(plain), base, dtype=np.int64))
+        rows = np.flatnonzero(active[feed.freq_trip])
+        if len(rows):
+            start = feed.freq_start_s[rows].astype(np.int64)
+            end = feed.freq_end_s[rows].astype(np.int64)
+            head = feed.freq_headway_s[rows].astype(np.int64)
+            count = np.maximum((end - start + head - 1) // head, 0)
+            rep = np.repeat(np.arange(len(rows)), count)
+            k = np.arange(len(rep)) - np.repeat(np.cumsum(count) - count, count)
+            trips = feed.freq_trip[rows][rep]
+            starts = start[rep] + k * head[rep]
+            inst_trip.append(trips)
+            inst_shift.append(base + starts - first_dep[trips])
+        inst_day.append(np.full(sum(len(x) for x in inst_trip) - n_before, day_offset, dtype=np.int8))
+    trip_of = np.concatenate(inst_trip).astype(np.int64)
+    shift = np.concatenate(inst_shift).astype(np.int64)
+    day = np.concatenate(inst_day).astype(np.int8)
+    keep = max_dep[trip_of] + shift >= 0
+    trip_of, shift, day = trip_of[keep], shift[keep], day[keep]
+
+    # monotone times within every trip (arrival <= departure <= next arrival)?
+    arr_all = feed.st_arr_s.astype(np.int64)
+    dep_all = feed.st_dep_s.astype(np.int64)
+    same_trip = np.ones(len(arr_all), dtype=bool)
+    same_trip[feed.st_off[1:-1][feed.st_off[1:-1] < len(arr_all)]] = False
+    monotone = bool((arr_all <= dep_all).all() and (dep_all[:-1] <= arr_all[1:])[same_trip[1:]].all())
+
+    # pattern of every used trip: same stops and the same pickup/drop-off flags
+    used = np.unique(trip_of)
+    key_of: dict[bytes, int] = {}
+    pattern_of_trip = np.full(n_trips, -1, dtype=np.int64)
+    stops_b, pick_b, drop_b = feed.st_stop, feed.st_pickup, feed.st_dropoff
+    off = feed.st_off
+    for t in used.tolist():
+        a, b = off[t], off[t + 1]
+        key = stops_b[a:b].tobytes() + pick_b[a:b].tobytes() + drop_b[a:b].tobytes()
+        pattern_of_trip[t] = key_of.setdefault(key, len(key_of))
+    n_pat = len(key_of)
+    pat = pattern_of_trip[trip_of]
+    first = first_dep[trip_of] + shift
+    last_arr = feed.st_arr_s[off[trip_of + 1] - 1].astype(np.int64) + shift
+    order = np.lexsort((last_arr, first, pat))
+    trip_of, shift, day, pat = trip_of[order], shift[order], day[order], pat[order]
+    bounds = np.searchsorted(pat, np.arange(n_pat + 1))
+
+    out = _Slice(feed, [], [], [], [], [], [], [], transfer_rules(feed), monotone)
+    for p in range(n_pat):
+        lo, hi = int(bounds[p]), int(bounds[p + 1])
+        trips = trip_of[lo:hi]
+        t0 = int(trips[0])
+        n_stops = int(off[t0 + 1] - off[t0])
+        idx = off[trips][:, None] + np.arange(n_stops)[None, :]
+        arr = (arr_all[idx] + shift[lo:hi, None]).astype(np.int32)
+        dep = (dep_all[idx] + shift[lo:hi, None]).astype(np.int32)
+        if hi - lo > 1 and ((np.diff(arr, axis=0) < 0).any() or (np.diff(dep, axis=0) < 0).any()):
+            chain = _fifo_chains(arr, dep)
+            groups = [np.flatnonzero(chain == c) for c in range(int(chain.max()) + 1)]
+        else:
+            groups = [np.arange(hi - lo)]
+        for g in groups:
+            out.pat_stops.append(stops_b[off[t0] : off[t0 + 1]])
+            out.pat_pickup.append(pick_b[off[t0] : off[t0 + 1]])
+            out.pat_dropoff.append(drop_b[off[t0] : off[t0 + 1]])
+            out.pat_arr.append(arr[g])
+            out.pat_dep.append(dep[g])
+            out.pat_inst_trip.append(trips[g])
+            out.pat_inst_day.append(day[lo:hi][g])
+    return out
+
+
+def _concat(parts: Sequence[np.ndarray], dtype: type | np.dtype, width: int = 0) -> np.ndarray:
+    if not parts:
+        return np.zeros(0, dtype=dtype)
+    return np.concatenate([np.asarray(p).reshape(-1) for p in parts]).astype(dtype)
+
+
+def _offsets(lengths: Sequence[int]) -> np.ndarray:
+    out = np.zeros(len(lengths) + 1, dtype=np.int64)
+    np.cumsum(np.asarray(lengths, dtype=np.int64), out=out[1:])
+    return out
+
+
+def build_timetable(
+    paths: Sequence[str | Path],
+    date: dt.date,
+    progress: Progress = _no_progress,
+) -> Timetable:
+    """Build the timetable of ``date`` from one or several GTFS feeds.
+
+    With more than one feed every id is namespaced with the feed's file stem
+    (``"mta_subway:101N"``).  ``progress(stage, done, total)`` is called as feeds are processed.
+
+    Raises
+    ------
+    GtfsError
+        When a feed is malformed.
+    NoServiceError
+        When no feed has any trip on the date or the day before.
+    """
+    feed_paths = [Path(p) for p in paths]
+    namespaced = len(feed_paths) > 1
+    slices: list[_Slice] = []
+    total = 2 * len(feed_paths) + 1
+    for i, path in enumerate(feed_paths):
+        progress(f"reading {path.name}", 2 * i, total)
+        feed = load_feed(path, default_namespace(path) if namespaced else "")
+        progress(f"patterns of {path.name}", 2 * i + 1, total)
+        slices.append(_slice_feed(feed, date))
+    progress("indexing", 2 * len(feed_paths), total)
+    if not any(s.pat_arr for s in slices):
+        periods = []
+        for s in slices:
+            period = s.feed.service_period()
+            periods.append(f"{s.feed.name}: {period[0]}..{period[1]}" if period else f"{s.feed.name}: none")
+        raise NoServiceError(f"no trips run on {date.isoformat()} ({'; '.join(periods)})")
+
+    stop_base = _offsets([len(s.feed.stop_ids) for s in slices])
+    route_base = _offsets([len(s.feed.route_ids) for s in slices])
+    trip_base = _offsets([len(s.feed.trip_ids) for s in slices])
+
+    pat_stops = [ps + stop_base[i] for i, s in enumerate(slices) for ps in s.pat_stops]
+    pat_arr = [a for s in slices for a in s.pat_arr]
+    pat_dep = [d for s in slices for d in s.pat_dep]
+    n_pat_trips = [a.shape[0] for a in pat_arr]
+    pat_len = [len(p) for p in pat_stops]
+    pat_stop_off = _offsets(pat_len)
+    flat_stops = _concat(pat_stops, np.int32)
+    pos = np.arange(len(flat_stops), dtype=np.int64) - np.repeat(pat_stop_off[:-1], pat_len)
+    pat_id = np.repeat(np.arange(len(pat_stops), dtype=np.int32), pat_len)
+    n_stops = int(stop_base[-1])
+    order = np.lexsort((pos, pat_id, flat_stops))
+    stop_pat_off = np.zeros(n_stops + 1, dtype=np.int64)
+    np.cumsum(np.bincount(flat_stops, minlength=n_stops), out=stop_pat_off[1:])
+
+    def cat(attr: str, dtype: type | np.dtype) -> np.ndarray:
+        return _concat([getattr(s.feed, attr) for s in slices], dtype)
+
+    parent = np.concatenate(
+        [
+            np.where(s.feed.stop_parent >= 0, s.feed.stop_parent + stop_base[i], -1)
+            for i, s in enumerate(slices)
+        ]
+    ).astype(np.int32)
+    rule_parts = [
+        (s.rules[0] + stop_base[i], s.rules[1] + stop_base[i], s.rules[2]) for i, s in enumerate(slices)
+    ]
+    return Timetable(
+        date=date,
+        feed_names=[p.name for p in feed_paths],
+        timezone=slices[0].feed.timezone,
+        stop_ids=cat("stop_ids", np.str_),
+        stop_names=cat("stop_names", np.str_),
+        stop_lat=cat("stop_lat", np.float64),
+        stop_lon=cat("stop_lon", np.float64),
+        stop_location_type=cat("stop_location_type", np.int8),
+        stop_parent=parent,
+        route_ids=cat("route_ids", np.str_),
+        route_short_names=cat("route_short_names", np.str_),
+        route_long_names=cat("route_long_names", np.str_),
+        route_types=cat("route_types", np.int32),
+        trip_ids=cat("trip_ids", np.str_),
+        trip_route=np.concatenate([s.feed.trip_route + route_base[i] for i, s in enumerate(slices)]).astype(
+            np.int32
+        ),
+        trip_headsigns=cat("trip_headsigns", np.str_),
+        pat_stop_off=pat_stop_off,
+        pat_stops=flat_stops,
+        pat_pickup=_concat([p for s in slices for p in s.pat_pickup], np.uint8),
+        pat_dropoff=_concat([p for s in slices for p in s.pat_dropoff], np.uint8),
+        pat_trip_off=_offsets(n_pat_trips),
+        pat_time_off=_offsets([a.size for a in pat_arr]),
+        arr_s=_concat(pat_arr, np.int32),
+        dep_s=_concat(pat_dep, np.int32),
+        inst_trip=_concat(
+            [t + trip_base[i] for i, s in enumerate(slices) for t in s.pat_inst_trip], np.int32
+        ),
+        inst_day=_concat([d for s in slices for d in s.pat_inst_day], np.int8),
+        stop_pat_off=stop_pat_off,
+        stop_pat=pat_id[order].astype(np.int32),
+        stop_pat_pos=pos[order].astype(np.int32),
+        rule_from=_concat([r[0] for r in rule_parts], np.int32),
+        rule_to=_concat([r[1] for r in rule_parts], np.int32),
+        rule_time_s=_concat([r[2] for r in rule_parts], np.int32),
+        monotone=all(s.monotone for s in slices),
+    )
+
+
+# ----------------------------------------------------------------------------------------------
+# cache
+
+
+def feed_fingerprint(paths: Sequence[str | Path]) -> str:
+    """A hash of the feeds' content (file bytes, in order) and of the timetable format."""
+    h = hashlib.sha256(f"knoten-timetable-v{CACHE_VERSION}".encode())
+    for p in map(Path, paths):
+        files = sorted(p.iterdir()) if p.is_dir() else [p]
+        for f in files:
+            h.update(f.name.encode())
+            with open(f, "rb") as handle:
+                while chunk := handle.read(1 << 22):
+                    h.update(chunk)
+    return h.hexdigest()[:20]
+
+
+_ARRAY_FIELDS = [
+    f.name
+    for f in fields(Timetable)
+    if f.name not in ("date", "feed_names", "timezone", "monotone", "_stop_lookup", "_children")
+]
+
+
+def save_timetable(tt: Timetable, path: Path) -> None:
+    """Write ``tt`` to ``path`` (npz, uncompressed for fast loading); atomic replace."""
+    path.parent.mkdir(parents=True, exist_ok=True)
+    arrays = {name: getattr(tt, name) for name in _ARRAY_FIELDS}
+    arrays["meta_date"] = np.array(tt.date.isoformat())
+    arrays["meta_feeds"] = np.array(tt.feed_names, dtype=np.str_)
+    arrays["meta_timezone"] = np.array(tt.timezone)
+    arrays["meta_monotone"] = np.array(tt.monotone)
+    fd, tmp = tempfile.mkstemp(dir=path.parent, suffix=".npz.tmp")
+    os.close(fd)
+    try:
+        with open(tmp, "wb") as handle:
+            np.savez(handle, **arrays)
+        os.replace(tmp, path)
+    finally:
+        if os.path.exists(tmp):
+            os.unlink(tmp)
+
+
+def load_cached(path: Path) -> Timetable:
+    """Read a timetable written by :func:`save_timetable`."""
+    with np.load(path, allow_pickle=False) as z:
+        data = {name: z[name] for name in _ARRAY_FIELDS}
+        return Timetable(
+            date=dt.date.fromisoformat(str(z["meta_date"])),
+            feed_names=[str(x) for x in z["meta_feeds"]],
+            timezone=str(z["meta_timezone"]),
+            monotone=bool(z["meta_monotone"]),
+            **data,
+        )
+
+
+def cache_path(paths: Sequence[str | Path], date: dt.date, cache_dir: Path) -> Path:
+    """Where the timetable of ``paths`` on ``date`` is cached."""
+    return cache_dir / f"timetable-{date.isoformat()}-{feed_fingerprint(paths)}.npz"
+
+
+def get_timetable(
+    paths: Sequence[str | Path],
+    date: dt.date,
+    cache_dir: Path | None,
+    progress: Progress = _no_progress,
+) -> tuple[Timetable, bool]:
+    """The timetable from the cache when present, else built (and cached when ``cache_dir``).
+
+    Returns the timetable and whether it came from the cache.
+    """
+    if cache_dir is not None:
+        target = cache_path(paths, date, cache_dir)
+        if target.exists():
+            try:
+                return load_cached(target), True
+            except (OSError, KeyError, ValueError):
+                pass  # unreadable cache file: rebuild below
+    tt = build_timetable(paths, date, progress)
+    if cache_dir is not None:
+        save_timetable(tt, target)
+    return tt, False
