@@ -1,0 +1,471 @@
+"""GBFS 3.0 feeds of the demo city's three (fictional) sharing systems.
+
+Contents are seeded; only ``last_updated``/``last_reported`` depend on the build time. Feed URLs in
+``gbfs.json`` are absolute (the schema requires URIs) and end in ``<feed>.json`` next to gbfs.json,
+so a client that loaded gbfs.json from a folder resolves every feed by its basename relative to it.
+"""
+
+from __future__ import annotations
+
+import json
+import math
+import random
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+from pathlib import Path
+from typing import Any
+
+from api.demo.city import FICTIONAL_LABEL, City, to_lat_lon
+
+GBFS_VERSION = "3.0"
+DEMO_GBFS_BASE_URL = "http://127.0.0.1:8000/demo/gbfs"
+TIMEZONE = "Europe/Berlin"
+LANG = "de"
+CONTACT = "sharing@knotenstadt.example.com"
+
+
+def _text(value: str) -> list[dict[str, str]]:
+    return [{"text": value, "language": LANG}]
+
+
+def rfc3339(ts: datetime) -> str:
+    """An aware datetime as RFC 3339 with offset, whole seconds."""
+    if ts.tzinfo is None:
+        raise ValueError("timestamps must be timezone-aware")
+    return ts.replace(microsecond=0).isoformat()
+
+
+@dataclass(frozen=True)
+class SharingStation:
+    """A sharing station in local coordinates."""
+
+    station_id: str
+    name: str
+    x_m: float
+    y_m: float
+    capacity: int
+
+
+def _envelope(data: dict[str, Any], now: datetime, ttl: int) -> dict[str, Any]:
+    return {"last_updated": rfc3339(now), "ttl": ttl, "version": GBFS_VERSION, "data": data}
+
+
+def _random_point(rng: random.Random, radius_m: float) -> tuple[float, float]:
+    r = radius_m * math.sqrt(rng.random())
+    a = rng.random() * 2 * math.pi
+    return r * math.cos(a), r * math.sin(a)
+
+
+def _station_list(city: City, prefix: str, picks: list[tuple[str, str, int]]) -> list[SharingStation]:
+    out = []
+    for n, (landmark, name, capacity) in enumerate(picks, start=1):
+        x, y = city.xy(city.landmarks[landmark])
+        if landmark != "hbf":
+            x, y = x + 12.0, y + 12.0  # on the corner, not in the junction
+        out.append(SharingStation(f"{prefix}-{n:02d}", name, x, y, capacity))
+    return out
+
+
+def _system_information(system_id: str, name: str, short: str, now: datetime) -> dict[str, Any]:
+    return {
+        "system_id": system_id,
+        "languages": [LANG],
+        "name": _text(name),
+        "short_name": _text(short),
+        "operator": _text("Knotenstadt Mobil GmbH (fictional)"),
+        "opening_hours": "Mo-Su 00:00-24:00",
+        "start_date": "2024-04-01",
+        "url": "https://knotenstadt.example.com/sharing",
+        "feed_contact_email": CONTACT,
+        "timezone": TIMEZONE,
+        "license_url": "https://knotenstadt.example.com/sharing/license-fictional-demo-data",
+    }
+
+
+def _write(folder: Path, name: str, doc: dict[str, Any]) -> None:
+    (folder / f"{name}.json").write_text(
+        json.dumps(doc, indent=2, ensure_ascii=False) + "\n", encoding="utf-8"
+    )
+
+
+def _gbfs_index(system_id: str, feeds: list[str], now: datetime) -> dict[str, Any]:
+    base = f"{DEMO_GBFS_BASE_URL}/{system_id}"
+    entries = [{"name": "gbfs", "url": f"{base}/gbfs.json"}] + [
+        {"name": f, "url": f"{base}/{f}.json"} for f in feeds
+    ]
+    return _envelope({"feeds": entries}, now, 3600)
+
+
+def write_gbfs(city: City, seed: int, now: datetime, out_dir: Path) -> dict[str, dict[str, int]]:
+    """Write the three systems under ``out_dir/<system_id>/`` and return counts per system."""
+    rng = random.Random(seed * 104729 + 3)
+    counts: dict[str, dict[str, int]] = {}
+    counts["knotenrad"] = _docked_bikes(city, rng, now, out_dir / "knotenrad")
+    counts["knotenscoot"] = _free_floating_scooters(rng, now, out_dir / "knotenscoot")
+    counts["knotencar"] = _car_sharing(city, rng, now, out_dir / "knotencar")
+    return counts
+
+
+def _pricing(plans: list[dict[str, Any]], now: datetime) -> dict[str, Any]:
+    return _envelope({"plans": plans}, now, 86400)
+
+
+def _docked_bikes(city: City, rng: random.Random, now: datetime, folder: Path) -> dict[str, int]:
+    system_id = "knotenrad"
+    folder.mkdir(parents=True, exist_ok=True)
+    stations = _station_list(
+        city,
+        "kr",
+        [
+            ("hbf", "Hauptbahnhof", 30),
+            ("grid_0_0", "Marktplatz", 20),
+            ("grid_0_1", "Rathaus", 16),
+            ("grid_1_1", "Stadtpark", 12),
+            ("grid_-1_1", "St.-Marien-Kirche", 12),
+            ("grid_-1_-1", "Gymnasium", 16),
+            ("grid_1_-1", "Stadtbad", 12),
+            ("grid_2_2", "Lindenallee", 10),
+            ("grid_-2_2", "Ahornweg", 10),
+            ("ring_5", "Hochschule", 20),
+            ("ring_9", "Klinikum", 16),
+            ("station_2", "Am Hauptbahnhof Ost", 12),
+        ],
+    )
+    types = [
+        {
+            "vehicle_type_id": "bike",
+            "form_factor": "bicycle",
+            "propulsion_type": "human",
+            "name": _text("KnotenRad Stadtrad"),
+            "wheel_count": 2,
+            "return_constraint": "any_station",
+            "default_pricing_plan_id": "rad-basis",
+            "pricing_plan_ids": ["rad-basis"],
+        },
+        {
+            "vehicle_type_id": "ebike",
+            "form_factor": "bicycle",
+            "propulsion_type": "electric_assist",
+            "name": _text("KnotenRad Pedelec"),
+            "wheel_count": 2,
+            "max_permitted_speed": 25,
+            "max_range_meters": 60000.0,
+            "return_constraint": "any_station",
+            "default_pricing_plan_id": "rad-pedelec",
+            "pricing_plan_ids": ["rad-pedelec"],
+        },
+    ]
+    info: list[dict[str, Any]] = []
+    status: list[dict[str, Any]] = []
+    for st in stations:
+        lat, lon = to_lat_lon(st.x_m, st.y_m)
+        info.append(
+            {
+                "station_id": st.station_id,
+                "name": _text(st.name),
+                "lat": lat,
+                "lon": lon,
+                "address": f"{st.name}, Knotenstadt",
+                "capacity": st.capacity,
+                "is_virtual_station": False,
+                "vehicle_docks_capacity": [{"vehicle_type_ids": ["bike", "ebike"], "count": st.capacity}],
+            }
+        )
+        disabled_docks = 1 if rng.random() < 0.15 else 0
+        bikes = rng.randint(0, st.capacity - disabled_docks)
+        ebikes = rng.randint(0, bikes // 3)
+        installed = rng.random() > 0.05
+        free = st.capacity - disabled_docks - bikes
+        status.append(
+            {
+                "station_id": st.station_id,
+                "num_vehicles_available": bikes,
+                "num_vehicles_disabled": 0,
+                "vehicle_types_available": [
+                    {"vehicle_type_id": "bike", "count": bikes - ebikes},
+                    {"vehicle_type_id": "ebike", "count": ebikes},
+                ],
+                "num_docks_available": free,
+                "num_docks_disabled": disabled_docks,
+                "vehicle_docks_available": [{"vehicle_type_ids": ["bike", "ebike"], "count": free}],
+                "is_installed": installed,
+                "is_renting": installed,
+                "is_returning": installed,
+                "last_reported": rfc3339(now - timedelta(seconds=rng.randint(5, 240))),
+            }
+        )
+    plans = [
+        {
+            "plan_id": "rad-basis",
+            "name": _text("Basistarif"),
+            "currency": "EUR",
+            "price": 0.0,
+            "is_taxable": True,
+            "description": _text("1 € je angefangene 30 Minuten (fiktiv)."),
+            "per_min_pricing": [{"start": 0, "rate": 1.0, "interval": 30}],
+        },
+        {
+            "plan_id": "rad-pedelec",
+            "name": _text("Pedelec"),
+            "currency": "EUR",
+            "price": 1.0,
+            "is_taxable": True,
+            "description": _text("1 € Entsperren, dann 0,10 € je Minute (fiktiv)."),
+            "per_min_pricing": [{"start": 0, "rate": 0.1, "interval": 1}],
+        },
+    ]
+    _write(
+        folder,
+        "system_information",
+        _envelope(
+            _system_information(system_id, f"KnotenRad {FICTIONAL_LABEL}", "KnotenRad", now), now, 86400
+        ),
+    )
+    _write(folder, "vehicle_types", _envelope({"vehicle_types": types}, now, 86400))
+    _write(folder, "station_information", _envelope({"stations": info}, now, 86400))
+    _write(folder, "station_status", _envelope({"stations": status}, now, 60))
+    _write(folder, "system_pricing_plans", _pricing(plans, now))
+    feeds = [
+        "system_information",
+        "vehicle_types",
+        "station_information",
+        "station_status",
+        "system_pricing_plans",
+    ]
+    _write(folder, "gbfs", _gbfs_index(system_id, feeds, now))
+    return {"stations": len(stations), "vehicles": sum(int(s["num_vehicles_available"]) for s in status)}
+
+
+def _free_floating_scooters(rng: random.Random, now: datetime, folder: Path) -> dict[str, int]:
+    system_id = "knotenscoot"
+    folder.mkdir(parents=True, exist_ok=True)
+    types = [
+        {
+            "vehicle_type_id": "escooter",
+            "form_factor": "scooter_standing",
+            "propulsion_type": "electric",
+            "name": _text("Knoten E-Scooter"),
+            "wheel_count": 2,
+            "max_permitted_speed": 20,
+            "max_range_meters": 30000.0,
+            "return_constraint": "free_floating",
+            "default_pricing_plan_id": "scoot-minute",
+            "pricing_plan_ids": ["scoot-minute"],
+        }
+    ]
+    vehicles = []
+    for n in range(1, 41):
+        x, y = _random_point(rng, 1100.0)
+        lat, lon = to_lat_lon(x, y)
+        charge = rng.uniform(0.08, 1.0)
+        vehicles.append(
+            {
+                "vehicle_id": f"ks-{n:03d}",
+                "lat": lat,
+                "lon": lon,
+                "is_reserved": rng.random() < 0.05,
+                "is_disabled": charge < 0.1,
+                "vehicle_type_id": "escooter",
+                "current_range_meters": round(30000.0 * charge, 1),
+                "current_fuel_percent": round(charge, 2),
+                "last_reported": rfc3339(now - timedelta(seconds=rng.randint(5, 300))),
+                "pricing_plan_id": "scoot-minute",
+            }
+        )
+    plans = [
+        {
+            "plan_id": "scoot-minute",
+            "name": _text("Minutentarif"),
+            "currency": "EUR",
+            "price": 1.0,
+            "is_taxable": True,
+            "description": _text("1 € Entsperren, dann 0,19 € je Minute (fiktiv)."),
+            "per_min_pricing": [{"start": 0, "rate": 0.19, "interval": 1}],
+        }
+    ]
+    _write(
+        folder,
+        "system_information",
+        _envelope(
+            _system_information(system_id, f"KnotenScoot {FICTIONAL_LABEL}", "KnotenScoot", now), now, 86400
+        ),
+    )
+    _write(folder, "vehicle_types", _envelope({"vehicle_types": types}, now, 86400))
+    _write(folder, "vehicle_status", _envelope({"vehicles": vehicles}, now, 30))
+    _write(folder, "system_pricing_plans", _pricing(plans, now))
+    feeds = ["system_information", "vehicle_types", "vehicle_status", "system_pricing_plans"]
+    _write(folder, "gbfs", _gbfs_index(system_id, feeds, now))
+    return {"stations": 0, "vehicles": len(vehicles)}
+
+
+def _car_sharing(city: City, rng: random.Random, now: datetime, folder: Path) -> dict[str, int]:
+    system_id = "knotencar"
+    folder.mkdir(parents=True, exist_ok=True)
+    stations = _station_list(
+        city,
+        "kc",
+        [
+            ("hbf", "Hauptbahnhof P+R", 6),
+            ("grid_0_1", "Rathaus", 3),
+            ("ring_5", "Hochschule", 3),
+            ("ring_9", "Klinikum", 3),
+            ("grid_2_0", "Oststraße", 2),
+        ],
+    )
+    types = [
+        {
+            "vehicle_type_id": "ecar",
+            "form_factor": "car",
+            "propulsion_type": "electric",
+            "name": _text("Kompakt-Elektroauto"),
+            "wheel_count": 4,
+            "max_permitted_speed": 150,
+            "max_range_meters": 320000.0,
+            "rated_power": 100000,
+            "return_constraint": "roundtrip_station",
+            "vehicle_accessories": ["air_conditioning", "automatic", "navigation"],
+            "default_pricing_plan_id": "car-station",
+            "pricing_plan_ids": ["car-station"],
+        },
+        {
+            "vehicle_type_id": "car",
+            "form_factor": "car",
+            "propulsion_type": "combustion",
+            "name": _text("Kleinwagen (Benzin)"),
+            "wheel_count": 4,
+            "max_permitted_speed": 160,
+            "max_range_meters": 600000.0,
+            "return_constraint": "roundtrip_station",
+            "vehicle_accessories": ["air_conditioning", "manual"],
+            "default_pricing_plan_id": "car-station",
+            "pricing_plan_ids": ["car-station"],
+        },
+        {
+            "vehicle_type_id": "ecar-flex",
+            "form_factor": "car",
+            "propulsion_type": "electric",
+            "name": _text("Elektroauto Flex"),
+            "wheel_count": 4,
+            "max_permitted_speed": 150,
+            "max_range_meters": 400000.0,
+            "return_constraint": "free_floating",
+            "vehicle_accessories": ["air_conditioning", "automatic", "navigation"],
+            "default_pricing_plan_id": "car-flex",
+            "pricing_plan_ids": ["car-flex"],
+        },
+    ]
+    info: list[dict[str, Any]] = []
+    status: list[dict[str, Any]] = []
+    vehicles: list[dict[str, Any]] = []
+    n_vehicle = 0
+    for st in stations:
+        lat, lon = to_lat_lon(st.x_m, st.y_m)
+        info.append(
+            {
+                "station_id": st.station_id,
+                "name": _text(st.name),
+                "lat": lat,
+                "lon": lon,
+                "address": f"{st.name}, Knotenstadt",
+                "capacity": st.capacity,
+                "is_virtual_station": False,
+                "parking_type": "parking_lot",
+                "vehicle_types_capacity": [{"vehicle_type_ids": ["ecar", "car"], "count": st.capacity}],
+            }
+        )
+        parked = {"ecar": 0, "car": 0}
+        for _ in range(rng.randint(1, st.capacity)):
+            n_vehicle += 1
+            vtype = "ecar" if rng.random() < 0.5 else "car"
+            fill = rng.uniform(0.2, 1.0)
+            reserved = rng.random() < 0.15
+            if not reserved:
+                parked[vtype] += 1
+            vehicles.append(
+                {
+                    "vehicle_id": f"kc-{n_vehicle:03d}",
+                    "station_id": st.station_id,
+                    "home_station_id": st.station_id,
+                    "is_reserved": reserved,
+                    "is_disabled": False,
+                    "vehicle_type_id": vtype,
+                    "current_range_meters": round((320000.0 if vtype == "ecar" else 600000.0) * fill, 1),
+                    "current_fuel_percent": round(fill, 2),
+                    "pricing_plan_id": "car-station",
+                    "last_reported": rfc3339(now - timedelta(seconds=rng.randint(10, 600))),
+                }
+            )
+        status.append(
+            {
+                "station_id": st.station_id,
+                "num_vehicles_available": parked["ecar"] + parked["car"],
+                "vehicle_types_available": [{"vehicle_type_id": k, "count": v} for k, v in parked.items()],
+                "is_installed": True,
+                "is_renting": True,
+                "is_returning": True,
+                "last_reported": rfc3339(now - timedelta(seconds=rng.randint(10, 300))),
+            }
+        )
+    for _ in range(8):
+        n_vehicle += 1
+        x, y = _random_point(rng, 1000.0)
+        lat, lon = to_lat_lon(x, y)
+        fill = rng.uniform(0.15, 1.0)
+        vehicles.append(
+            {
+                "vehicle_id": f"kc-{n_vehicle:03d}",
+                "lat": lat,
+                "lon": lon,
+                "is_reserved": False,
+                "is_disabled": False,
+                "vehicle_type_id": "ecar-flex",
+                "current_range_meters": round(400000.0 * fill, 1),
+                "current_fuel_percent": round(fill, 2),
+                "pricing_plan_id": "car-flex",
+                "last_reported": rfc3339(now - timedelta(seconds=rng.randint(10, 600))),
+            }
+        )
+    plans = [
+        {
+            "plan_id": "car-station",
+            "name": _text("Stationstarif"),
+            "currency": "EUR",
+            "price": 0.0,
+            "is_taxable": True,
+            "description": _text("3 € je Stunde plus 0,25 € je km (fiktiv)."),
+            "per_min_pricing": [{"start": 0, "rate": 3.0, "interval": 60}],
+            "per_km_pricing": [{"start": 0, "rate": 0.25, "interval": 1}],
+        },
+        {
+            "plan_id": "car-flex",
+            "name": _text("Flextarif"),
+            "currency": "EUR",
+            "price": 0.0,
+            "is_taxable": True,
+            "description": _text("0,29 € je Minute, 50 km inklusive (fiktiv)."),
+            "per_min_pricing": [{"start": 0, "rate": 0.29, "interval": 1}],
+            "per_km_pricing": [{"start": 50, "rate": 0.29, "interval": 1}],
+        },
+    ]
+    _write(
+        folder,
+        "system_information",
+        _envelope(
+            _system_information(system_id, f"KnotenCar {FICTIONAL_LABEL}", "KnotenCar", now), now, 86400
+        ),
+    )
+    _write(folder, "vehicle_types", _envelope({"vehicle_types": types}, now, 86400))
+    _write(folder, "station_information", _envelope({"stations": info}, now, 86400))
+    _write(folder, "station_status", _envelope({"stations": status}, now, 60))
+    _write(folder, "vehicle_status", _envelope({"vehicles": vehicles}, now, 30))
+    _write(folder, "system_pricing_plans", _pricing(plans, now))
+    feeds = [
+        "system_information",
+        "vehicle_types",
+        "station_information",
+        "station_status",
+        "vehicle_status",
+        "system_pricing_plans",
+    ]
+    _write(folder, "gbfs", _gbfs_index(system_id, feeds, now))
+    return {"stations": len(stations), "vehicles": len(vehicles)}

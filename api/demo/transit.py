@@ -1,0 +1,430 @@
+"""The demo city's public transport: lines on the OSM streets, stops, and a seeded timetable.
+
+Pure data generation; :mod:`api.demo.gtfs` writes it as GTFS and :mod:`api.demo.sumo` turns the
+morning buses into SUMO vehicles.
+"""
+
+from __future__ import annotations
+
+import itertools
+import math
+import random
+from dataclasses import dataclass, field
+
+from api.demo.city import RAILWAY_Y_M, City
+
+HBF_STATION_ID = "hbf"
+HBF_NAME = "Knotenstadt Hbf"
+BUS_SPEED_M_S = 6.5  # scheduled running speed including signals, excluding dwell
+BUS_DWELL_S = 20
+STOP_SPACING_M = 300.0
+SHARED_STOP_SPACING_M = 200.0
+MIN_STOP_SEGMENT_M = 100.0
+STOP_OFFSET_M = 7.0  # kerb offset to the right of the street centre line
+
+
+@dataclass(frozen=True)
+class Stop:
+    """A boarding position; bus stops lie on a directed street segment ``(from_node, to_node)``."""
+
+    stop_id: str
+    name: str
+    x_m: float
+    y_m: float
+    segment: tuple[int, int] | None  # None for rail platforms and stations
+    fraction: float  # position along the segment, 0..1
+    parent_station: str | None = None
+    platform_code: str | None = None
+
+
+@dataclass(frozen=True)
+class Pattern:
+    """One direction of a line: a node path through the city and its stops in order."""
+
+    pattern_id: str
+    line_id: str
+    direction_id: int
+    headsign: str
+    path: tuple[int, ...]
+    shape_xy: tuple[tuple[float, float], ...]
+    stop_ids: tuple[str, ...]
+    stop_offsets_s: tuple[tuple[int, int], ...]  # (arrival, departure) relative to the first departure
+
+
+@dataclass(frozen=True)
+class Line:
+    """A GTFS route."""
+
+    line_id: str
+    short_name: str
+    long_name: str
+    route_type: int  # 3 bus, 2 rail
+    color: str
+    text_color: str
+
+
+@dataclass(frozen=True)
+class Trip:
+    """A timetabled trip (or, with ``frequencies``, a frequency template)."""
+
+    trip_id: str
+    pattern_id: str
+    service_id: str
+    first_departure_s: int
+    frequencies: tuple[tuple[int, int, int], ...] = ()  # (start_s, end_s, headway_s)
+
+
+@dataclass
+class TransitPlan:
+    """Lines, stops, patterns and trips of the demo city."""
+
+    lines: list[Line] = field(default_factory=list)
+    stops: dict[str, Stop] = field(default_factory=dict)
+    patterns: dict[str, Pattern] = field(default_factory=dict)
+    trips: list[Trip] = field(default_factory=list)
+
+
+# line id, name, colour, text colour, waypoint landmarks (direction 0), headsigns (dir 0, dir 1)
+BUS_LINES: tuple[tuple[str, str, str, str, tuple[str, ...], tuple[str, str]], ...] = (
+    (
+        "1",
+        "Münsterländer Weg – Hbf – Heessener Weg",
+        "E2001A",
+        "FFFFFF",
+        ("fringe_90", "grid_0_2", "grid_0_0", "station_0", "fringe_270"),
+        ("Heessener Weg", "Münsterländer Weg"),
+    ),
+    (
+        "2",
+        "Dortmunder Landstraße – Hbf – Werler Landstraße",
+        "0069B4",
+        "FFFFFF",
+        (
+            "fringe_180",
+            "grid_-2_0",
+            "station_-2",
+            "station_-1",
+            "station_0",
+            "station_1",
+            "station_2",
+            "grid_2_0",
+            "fringe_0",
+        ),
+        ("Werler Landstraße", "Dortmunder Landstraße"),
+    ),
+    (
+        "3",
+        "Lindenplatz – Hbf – Birkenhof",
+        "009640",
+        "FFFFFF",
+        ("ring_2", "grid_2_2", "grid_1_0", "station_1", "station_0", "station_-1", "station_-2", "ring_10"),
+        ("Birkenhof", "Lindenplatz"),
+    ),
+    (
+        "4",
+        "Ahornplatz – Hbf – Eichenplatz",
+        "6F2282",
+        "FFFFFF",
+        ("ring_6", "grid_-2_2", "grid_-1_0", "station_-1", "station_0", "station_1", "station_2", "ring_14"),
+        ("Eichenplatz", "Ahornplatz"),
+    ),
+    (
+        "5",
+        "Ringlinie Westtor – Hbf – Ostfriedhof",
+        "F39200",
+        "000000",
+        (
+            "ring_8",
+            "ring_7",
+            "ring_6",
+            "ring_5",
+            "ring_4",
+            "grid_0_2",
+            "grid_0_0",
+            "station_0",
+            "ring_12",
+            "ring_13",
+            "ring_14",
+            "ring_15",
+            "ring_0",
+        ),
+        ("Ostfriedhof", "Westtor"),
+    ),
+    (
+        "6",
+        "Klinikum – Hbf – Hochschule",
+        "00A3D9",
+        "000000",
+        (
+            "ring_9",
+            "ring_8",
+            "grid_-2_0",
+            "station_-2",
+            "station_-1",
+            "station_0",
+            "grid_0_-2",
+            "grid_0_2",
+            "ring_4",
+            "ring_5",
+        ),
+        ("Hochschule", "Klinikum"),
+    ),
+    (
+        "7",
+        "Kurpark – Hbf – Gewerbepark",
+        "A8005A",
+        "FFFFFF",
+        (
+            "ring_3",
+            "ring_2",
+            "grid_2_2",
+            "grid_1_2",
+            "grid_1_-2",
+            "station_1",
+            "station_0",
+            "ring_12",
+            "ring_11",
+        ),
+        ("Gewerbepark", "Kurpark"),
+    ),
+)
+FREQUENCY_LINE = "1"
+RAIL_LINE = ("RB42", "RB 42", "Westheim – Knotenstadt Hbf – Osterfeld", "2A2D34", "FFFFFF")
+RAIL_STATIONS = (
+    (-4000.0, "Westheim"),
+    (-2000.0, "Knotenstadt West"),
+    (0.0, HBF_NAME),
+    (2000.0, "Knotenstadt Ost"),
+    (4000.0, "Osterfeld"),
+)
+HBF_BUS_PLATFORMS = {"west": "A", "east": "B", "north": "C", "south": "D"}
+
+# service windows: (first departure, last departure, headway) per service id
+BUS_SERVICE: dict[str, tuple[int, int, int]] = {
+    "WD": (5 * 3600, 23 * 3600 + 40 * 60, 20 * 60),
+    "SA": (6 * 3600, 23 * 3600 + 30 * 60, 30 * 60),
+    "SU": (8 * 3600, 22 * 3600, 60 * 60),
+}
+FREQUENCY_WINDOWS = (
+    (5 * 3600, 6 * 3600, 1200),
+    (6 * 3600, 9 * 3600, 600),
+    (9 * 3600, 15 * 3600, 1200),
+    (15 * 3600, 19 * 3600, 600),
+    (19 * 3600, 24 * 3600, 1200),
+)
+NIGHT_TRIPS = {"2": ("WD", "SA"), "4": ("SA",)}  # one departure at 24:30 on these services
+NIGHT_DEPARTURE_S = 24 * 3600 + 30 * 60
+RAIL_SERVICE: dict[str, tuple[int, int, int]] = {
+    "WD": (5 * 3600 + 10 * 60, 24 * 3600 + 10 * 60, 3600),
+    "SA": (6 * 3600 + 10 * 60, 24 * 3600 + 10 * 60, 3600),
+    "SU": (7 * 3600 + 10 * 60, 23 * 3600 + 10 * 60, 3600),
+}
+
+
+def _ceil_minute(t: float) -> int:
+    return math.ceil(t / 60.0 - 1e-9) * 60
+
+
+def _offsets(distances_m: list[float], speed_m_s: float, dwell_s: int) -> list[tuple[int, int]]:
+    """Whole-minute (arrival, departure) offsets from cumulative stop distances."""
+    out: list[tuple[int, int]] = [(0, 0)]
+    clock = 0.0
+    for i in range(1, len(distances_m)):
+        clock += (distances_m[i] - distances_m[i - 1]) / speed_m_s
+        arr = max(_ceil_minute(clock), out[-1][1] + 60)
+        dep = arr if i == len(distances_m) - 1 else _ceil_minute(arr + dwell_s) if dwell_s >= 60 else arr
+        out.append((arr, dep))
+        clock = max(clock + dwell_s, dep)
+    return out
+
+
+def _right_offset(city: City, a: int, b: int, frac: float, offset_m: float) -> tuple[float, float]:
+    ax, ay = city.xy(a)
+    bx, by = city.xy(b)
+    length = math.hypot(bx - ax, by - ay)
+    nx, ny = (by - ay) / length, -(bx - ax) / length
+    return (round(ax + frac * (bx - ax) + offset_m * nx, 2), round(ay + frac * (by - ay) + offset_m * ny, 2))
+
+
+def _incoming_side(city: City, a: int, hub: int) -> str:
+    ax, ay = city.xy(a)
+    hx, hy = city.xy(hub)
+    if abs(ax - hx) >= abs(ay - hy):
+        return "west" if ax < hx else "east"
+    return "south" if ay < hy else "north"
+
+
+def build_transit(city: City, seed: int) -> TransitPlan:
+    """Lay the bus lines and the regional railway onto ``city`` and build their timetable."""
+    rng = random.Random(seed * 7919 + 1)
+    plan = TransitPlan()
+    hub = city.landmarks["station_0"]
+    hbf_x, hbf_y = city.xy(city.landmarks["hbf"])
+    plan.stops[HBF_STATION_ID] = Stop(HBF_STATION_ID, HBF_NAME, hbf_x, hbf_y, None, 0.0)
+    segment_stops: dict[tuple[int, int], str] = {}
+    used_names: dict[str, frozenset[int]] = {}
+    counter = [0]
+
+    def stop_name(a: int, b: int) -> str:
+        key = frozenset((a, b))
+        candidates = sorted((a, b), key=lambda n: ("/" in city.junction_names.get(n, "/"), n))
+        base = city.junction_names.get(candidates[0], "Haltestelle")
+        if used_names.setdefault(base, key) == key:
+            return base
+        (bx, by), (ox, oy) = city.xy(candidates[0]), city.xy(candidates[1])
+        dx, dy = ox - bx, oy - by
+        suffix = ("Ost" if dx > 0 else "West") if abs(dx) >= abs(dy) else ("Nord" if dy > 0 else "Süd")
+        name = f"{base} {suffix}"
+        used_names.setdefault(name, key)
+        return name
+
+    def stop_on(a: int, b: int, frac: float) -> str:
+        if (a, b) in segment_stops:
+            return segment_stops[a, b]
+        if b == hub:
+            side = _incoming_side(city, a, hub)
+            code = HBF_BUS_PLATFORMS[side]
+            sid = f"hbf-bus-{code.lower()}"
+            x, y = _right_offset(city, a, b, frac, STOP_OFFSET_M)
+            plan.stops[sid] = Stop(sid, HBF_NAME, x, y, (a, b), frac, HBF_STATION_ID, code)
+        else:
+            counter[0] += 1
+            sid = f"bus-{counter[0]:03d}"
+            x, y = _right_offset(city, a, b, frac, STOP_OFFSET_M)
+            plan.stops[sid] = Stop(sid, stop_name(a, b), x, y, (a, b), frac)
+        segment_stops[a, b] = sid
+        return sid
+
+    for idx, (line_id, long_name, color, text_color, waypoints, headsigns) in enumerate(BUS_LINES):
+        plan.lines.append(Line(line_id, line_id, long_name, 3, color, text_color))
+        forward = city.path_through([city.landmarks[w] for w in waypoints])
+        backward = city.path_through([city.landmarks[w] for w in reversed(waypoints)])
+        for direction, path in enumerate((forward, backward)):
+            segs = list(itertools.pairwise(path))
+            cum = 0.0
+            last_stop_at = -math.inf
+            stop_ids: list[str] = []
+            dists: list[float] = []
+            for k, (a, b) in enumerate(segs):
+                length = city.dist_m(a, b)
+                first, last = k == 0, k == len(segs) - 1
+                if b == hub:
+                    frac = 0.6
+                elif first:
+                    frac = 0.3
+                elif last:
+                    frac = 0.7
+                else:
+                    frac = 0.5
+                pos = cum + frac * length
+                gap = pos - last_stop_at
+                want = (
+                    b == hub
+                    or first
+                    or last
+                    or (length >= MIN_STOP_SEGMENT_M and gap >= STOP_SPACING_M)
+                    or ((a, b) in segment_stops and gap >= SHARED_STOP_SPACING_M)
+                )
+                if want and (length >= MIN_STOP_SEGMENT_M or b == hub) and gap >= 120.0:
+                    if (a, b) in segment_stops:
+                        frac = plan.stops[segment_stops[a, b]].fraction
+                        pos = cum + frac * length
+                    stop_ids.append(stop_on(a, b, frac))
+                    dists.append(pos)
+                    last_stop_at = pos
+                cum += length
+            pattern_id = f"{line_id}-{direction}"
+            plan.patterns[pattern_id] = Pattern(
+                pattern_id,
+                line_id,
+                direction,
+                headsigns[direction],
+                tuple(path),
+                tuple(city.xy(n) for n in path),
+                tuple(stop_ids),
+                tuple(_offsets(dists, BUS_SPEED_M_S, BUS_DWELL_S)),
+            )
+        offset_s = (idx * 3 + rng.randrange(0, 3)) * 60
+        for service_id, (first_s, last_s, headway_s) in BUS_SERVICE.items():
+            for direction in (0, 1):
+                pattern_id = f"{line_id}-{direction}"
+                if line_id == FREQUENCY_LINE and service_id == "WD":
+                    plan.trips.append(
+                        Trip(
+                            f"{line_id}-{service_id}-{direction}-freq",
+                            pattern_id,
+                            service_id,
+                            FREQUENCY_WINDOWS[0][0] + direction * 300,
+                            tuple(
+                                (s + direction * 300, e + direction * 300, h) for s, e, h in FREQUENCY_WINDOWS
+                            ),
+                        )
+                    )
+                    continue
+                t = first_s + offset_s + direction * (headway_s // 2)
+                while t <= last_s + offset_s:
+                    plan.trips.append(
+                        Trip(f"{line_id}-{service_id}-{direction}-{t // 60:04d}", pattern_id, service_id, t)
+                    )
+                    t += headway_s
+        for service_id in NIGHT_TRIPS.get(line_id, ()):
+            plan.trips.append(
+                Trip(f"{line_id}-{service_id}-0-night", f"{line_id}-0", service_id, NIGHT_DEPARTURE_S)
+            )
+    _add_rail(city, plan)
+    return plan
+
+
+def _add_rail(city: City, plan: TransitPlan) -> None:
+    line_id, short, long_name, color, text_color = RAIL_LINE
+    plan.lines.append(Line(line_id, short, long_name, 2, color, text_color))
+    for code, dy in (("1", 6.0), ("2", -6.0)):
+        plan.stops[f"hbf-rail-{code}"] = Stop(
+            f"hbf-rail-{code}", HBF_NAME, 0.0, RAILWAY_Y_M + dy, None, 0.0, HBF_STATION_ID, code
+        )
+    for x, name in RAIL_STATIONS:
+        if x != 0.0:
+            sid = "rail-" + name.lower().replace(" ", "-")
+            plan.stops[sid] = Stop(sid, name, x, RAILWAY_Y_M + 8.0, None, 0.0)
+    west = city.landmarks["rail_west"]
+    east = city.landmarks["rail_east"]
+    rail_way = next(w for w in city.ways if w.tag("railway") == "rail")
+    path = list(rail_way.node_ids)
+    assert path[0] == west and path[-1] == east
+    for direction, stations in enumerate((RAIL_STATIONS, RAIL_STATIONS[::-1])):
+        stop_ids = []
+        for x, name in stations:
+            if x == 0.0:
+                stop_ids.append("hbf-rail-1" if direction == 0 else "hbf-rail-2")
+            else:
+                stop_ids.append("rail-" + name.lower().replace(" ", "-"))
+        offsets = []
+        for k in range(len(stations)):
+            arr = k * 4 * 60 + (60 if k > 2 else 0)
+            dep = arr + 60 if k == 2 else arr
+            offsets.append((arr, dep))
+        nodes = path if direction == 0 else path[::-1]
+        pattern_id = f"{line_id}-{direction}"
+        plan.patterns[pattern_id] = Pattern(
+            pattern_id,
+            line_id,
+            direction,
+            stations[-1][1],
+            tuple(nodes),
+            tuple(city.xy(n) for n in nodes),
+            tuple(stop_ids),
+            tuple(offsets),
+        )
+    for service_id, (first_s, last_s, headway_s) in RAIL_SERVICE.items():
+        for direction in (0, 1):
+            t = first_s + direction * 1800
+            while t <= last_s:
+                plan.trips.append(
+                    Trip(
+                        f"{line_id}-{service_id}-{direction}-{t // 60:04d}",
+                        f"{line_id}-{direction}",
+                        service_id,
+                        t,
+                    )
+                )
+                t += headway_s
