@@ -1,0 +1,122 @@
+"""Controller interface, run context and the phase driver shared by the adaptive controllers."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any, ClassVar
+
+import numpy as np
+
+from signals.network import Intersection, transition_state
+from signals.scenario import Scenario
+
+
+@dataclass
+class RunContext:
+    """What a controller may know before the simulation starts."""
+
+    scenario: Scenario
+    workdir: Path
+    intersections: list[Intersection]
+    seed: int
+    flows_veh_h: dict[str, float] | None = None  # measured lane flows (fixed-time plans only)
+    params: dict[str, Any] = field(default_factory=dict)
+
+
+class Controller:
+    """A signal controller: optional extra SUMO additionals, then a hook called every step."""
+
+    name: ClassVar[str] = ""
+    needs_flows: ClassVar[bool] = False
+    adaptive: ClassVar[bool] = False
+
+    def __init__(self) -> None:
+        self.decision_times_s: list[float] = []
+
+    def prepare(self, ctx: RunContext) -> list[Path]:
+        """Write additional files the controller needs loaded; return their paths."""
+        return []
+
+    def start(self, sim: Any, ctx: RunContext) -> None:
+        """Called once after SUMO started (``sim`` is the libsumo module)."""
+
+    def step(self, sim: Any, now_s: float) -> None:
+        """Called after every simulation step."""
+
+
+class PhaseDriver:
+    """Drives one intersection through green phases with yellow and all-red transitions.
+
+    The controller asks for a green phase; the driver inserts the transition and tracks elapsed
+    green and how long every phase has been red.
+    """
+
+    def __init__(self, inter: Intersection, yellow_s: float, all_red_s: float, now_s: float) -> None:
+        self.inter = inter
+        self.yellow_s = yellow_s
+        self.all_red_s = all_red_s
+        self.current = 0
+        self.target = 0
+        self.mode = "G"
+        self.mode_until_s = now_s
+        self.green_start_s = now_s
+        self.last_green_s = np.full(inter.n_phases, now_s)
+        self._state = ""
+
+    def apply(self, sim: Any) -> None:
+        """Push the current signal state to SUMO (only when it changed)."""
+        greens = self.inter.green_states
+        if self.mode == "G":
+            state = greens[self.current]
+        elif self.mode == "Y":
+            state = transition_state(greens[self.current], greens[self.target], "y")
+        else:
+            state = transition_state(greens[self.current], greens[self.target], "r")
+        if state != self._state:
+            sim.trafficlight.setRedYellowGreenState(self.inter.tls_id, state)
+            self._state = state
+
+    def start(self, sim: Any, phase: int, now_s: float) -> None:
+        """Begin in green ``phase``."""
+        self.current = self.target = phase
+        self.mode = "G"
+        self.green_start_s = now_s
+        self.apply(sim)
+
+    def green_elapsed_s(self, now_s: float) -> float:
+        """Seconds the current green has lasted (0 outside green)."""
+        return now_s - self.green_start_s if self.mode == "G" else 0.0
+
+    def red_time_s(self, now_s: float) -> np.ndarray:
+        """Seconds since each phase last showed green (0 for the phase now green)."""
+        red = now_s - self.last_green_s
+        if self.mode == "G":
+            red[self.current] = 0.0
+        return red
+
+    def request(self, sim: Any, phase: int, now_s: float) -> None:
+        """Switch to ``phase`` (through yellow and all-red); no-op if it is already green."""
+        if self.mode != "G" or phase == self.current:
+            return
+        self.target = phase
+        self.last_green_s[self.current] = now_s
+        self.mode = "Y"
+        self.mode_until_s = now_s + self.yellow_s
+        self.apply(sim)
+
+    def tick(self, sim: Any, now_s: float) -> bool:
+        """Advance transitions; return True if the intersection is in green and may decide."""
+        if self.mode == "Y" and now_s >= self.mode_until_s:
+            if self.all_red_s > 0:
+                self.mode = "R"
+                self.mode_until_s = now_s + self.all_red_s
+            else:
+                self.mode = "G"
+        if self.mode == "R" and now_s >= self.mode_until_s:
+            self.mode = "G"
+        if self.mode == "G" and self.current != self.target:
+            self.current = self.target
+            self.green_start_s = now_s
+        self.apply(sim)
+        return self.mode == "G"

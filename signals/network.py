@@ -1,0 +1,147 @@
+"""Compact, simulator-independent description of the signalised intersections of a SUMO net.
+
+Built once per run from the live simulation (so programs loaded from additional files count),
+then handed to the pure controller cores as plain arrays with integer ids.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+import numpy as np
+
+GREEN = "Gg"
+
+
+@dataclass(frozen=True)
+class ProgramPhase:
+    """One phase of a SUMO signal program."""
+
+    duration_s: float
+    state: str
+    min_dur_s: float
+    max_dur_s: float
+
+
+@dataclass
+class Intersection:
+    """One traffic-light system: its green phases, lanes and transition times.
+
+    ``served[p, l]`` is 1.0 when green phase ``p`` gives a protected green (``G``) to incoming lane
+    ``l``, 0.5 for a permissive green (``g``) only, 0 otherwise.
+    """
+
+    tls_id: str
+    program_id: str
+    n_links: int
+    phases: list[ProgramPhase]
+    green_states: list[str]
+    green_durations_s: list[float]
+    yellow_s: float
+    all_red_s: float
+    in_lanes: list[str]
+    out_lanes: list[str]
+    lane_length_m: np.ndarray
+    lane_speed_mps: np.ndarray
+    served: np.ndarray
+    link_in: np.ndarray  # link index -> in-lane index (-1 if none)
+    link_out_lanes: list[list[str]] = field(default_factory=list)  # per in-lane: reachable out lanes
+
+    @property
+    def n_phases(self) -> int:
+        """Number of distinct green phases."""
+        return len(self.green_states)
+
+    @property
+    def static_cycle_s(self) -> float:
+        """Cycle length of the static program."""
+        return float(sum(p.duration_s for p in self.phases))
+
+
+def is_green_phase(state: str) -> bool:
+    """A phase state that gives green to some link and shows no yellow."""
+    return any(c in GREEN for c in state) and not any(c in "yY" for c in state)
+
+
+def transition_state(from_state: str, to_state: str, kind: str) -> str:
+    """The yellow (``kind='y'``) or all-red (``kind='r'``) state between two green states.
+
+    Links green in both keep their green; links losing green show yellow, then red.
+    """
+    out = []
+    for a, b in zip(from_state, to_state, strict=True):
+        if a in GREEN and b in GREEN:
+            out.append("g" if "g" in (a, b) else "G")
+        elif a in GREEN:
+            out.append("y" if kind == "y" else "r")
+        else:
+            out.append("r")
+    return "".join(out)
+
+
+def build_intersection(
+    tls_id: str,
+    program_id: str,
+    phases: list[ProgramPhase],
+    links: list[list[tuple[str, str]]],
+    lane_length_m: dict[str, float],
+    lane_speed_mps: dict[str, float],
+) -> Intersection | None:
+    """Derive the controller view of one traffic light from its program and controlled links.
+
+    Returns ``None`` when the program has fewer than two distinct green phases (nothing to control).
+    """
+    greens: list[str] = []
+    durations: list[float] = []
+    for ph in phases:
+        if is_green_phase(ph.state) and ph.state not in greens:
+            greens.append(ph.state)
+            durations.append(ph.duration_s)
+        elif is_green_phase(ph.state):
+            durations[greens.index(ph.state)] += ph.duration_s
+    if len(greens) < 2:
+        return None
+    yellows = [p.duration_s for p in phases if any(c in "yY" for c in p.state)]
+    reds = [p.duration_s for p in phases if not any(c in "GgyY" for c in p.state) and p.duration_s < 10]
+    in_lanes: list[str] = []
+    out_lanes: list[str] = []
+    link_in = np.full(len(links), -1, dtype=np.int64)
+    lane_out: dict[str, list[str]] = {}
+    for i, conns in enumerate(links):
+        for in_lane, out_lane in conns:
+            if not in_lane:
+                continue
+            if in_lane not in in_lanes:
+                in_lanes.append(in_lane)
+            link_in[i] = in_lanes.index(in_lane)
+            if out_lane and out_lane not in out_lanes:
+                out_lanes.append(out_lane)
+            if out_lane:
+                lane_out.setdefault(in_lane, []).append(out_lane)
+    served = np.zeros((len(greens), len(in_lanes)))
+    for p, state in enumerate(greens):
+        for i, c in enumerate(state[: len(links)]):
+            lane = link_in[i]
+            if lane < 0:
+                continue
+            if c == "G":
+                served[p, lane] = 1.0
+            elif c == "g":
+                served[p, lane] = max(served[p, lane], 0.5)
+    return Intersection(
+        tls_id=tls_id,
+        program_id=program_id,
+        n_links=len(links),
+        phases=phases,
+        green_states=greens,
+        green_durations_s=durations,
+        yellow_s=max(3.0, max(yellows, default=3.0)),
+        all_red_s=max(reds, default=0.0),
+        in_lanes=in_lanes,
+        out_lanes=out_lanes,
+        lane_length_m=np.array([lane_length_m[x] for x in in_lanes]),
+        lane_speed_mps=np.array([lane_speed_mps[x] for x in in_lanes]),
+        served=served,
+        link_in=link_in,
+        link_out_lanes=[lane_out.get(x, []) for x in in_lanes],
+    )
