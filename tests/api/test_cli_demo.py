@@ -1,0 +1,54 @@
+"""``knoten demo build``: builds, skips an unchanged second run, rejects bad input with one line."""
+
+from __future__ import annotations
+
+import json
+import subprocess
+import sys
+from pathlib import Path
+
+
+def run_cli(*args: str, cwd: Path | None = None) -> subprocess.CompletedProcess[str]:
+    return subprocess.run(
+        [sys.executable, "-m", "api.cli", *args],
+        capture_output=True,
+        text=True,
+        timeout=300,
+        check=False,
+        cwd=cwd,
+    )
+
+
+def test_demo_build_then_second_run_is_skipped(tmp_path: Path) -> None:
+    out = tmp_path / "city"
+    first = run_cli("demo", "build", "--seed", "3", "--date", "2026-06-15", "--out", str(out))
+    assert first.returncode == 0, first.stderr
+    assert "built" in first.stdout and "fictional" in first.stdout
+    manifest = json.loads((out / "manifest.json").read_text())
+    assert manifest["seed"] == 3 and manifest["build_date"] == "2026-06-15"
+    assert manifest["gtfs_feed_period"] == {"start": "2026-05-16", "end": "2027-05-16"}
+    before = (out / "gtfs" / "demo-city.gtfs.zip").stat().st_mtime_ns
+    second = run_cli("demo", "build", "--seed", "3", "--date", "2026-06-15", "--out", str(out))
+    assert second.returncode == 0, second.stderr
+    assert "up to date" in second.stdout
+    assert (out / "gtfs" / "demo-city.gtfs.zip").stat().st_mtime_ns == before
+
+
+def test_demo_build_defaults_to_the_data_dir(tmp_path: Path) -> None:
+    result = run_cli("--data-dir", str(tmp_path / "data"), "demo", "build", "--date", "2026-01-10")
+    assert result.returncode == 0, result.stderr
+    assert (tmp_path / "data" / "demo" / "sumo" / "demo.sumocfg").is_file()
+
+
+def test_demo_build_bad_date_is_a_usage_error(tmp_path: Path) -> None:
+    result = run_cli("demo", "build", "--date", "2026-13-40", "--out", str(tmp_path))
+    assert result.returncode == 2
+    assert result.stderr.count("\n") == 1 and "--date" in result.stderr and "Traceback" not in result.stderr
+
+
+def test_demo_build_unwritable_output_is_one_line(tmp_path: Path) -> None:
+    blocker = tmp_path / "file"
+    blocker.write_text("not a folder")
+    result = run_cli("demo", "build", "--out", str(blocker / "city"))
+    assert result.returncode == 1
+    assert result.stderr.count("\n") == 1 and "Traceback" not in result.stderr
