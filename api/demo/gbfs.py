@@ -218,7 +218,7 @@ def _docked_bikes(city: City, rng: random.Random, now: datetime, folder: Path) -
         folder,
         "system_information",
         _envelope(
-            _system_information(system_id, f"KnotenRad {FICTIONAL_LABEL}", "KnotenRad", now), now, 86400
+            _system_information(system_id, f"KnotenRad, {FICTIONAL_LABEL}", "KnotenRad", now), now, 86400
         ),
     )
     _write(folder, "vehicle_types", _envelope({"vehicle_types": types}, now, 86400))
@@ -287,7 +287,7 @@ def _free_floating_scooters(rng: random.Random, now: datetime, folder: Path) -> 
         folder,
         "system_information",
         _envelope(
-            _system_information(system_id, f"KnotenScoot {FICTIONAL_LABEL}", "KnotenScoot", now), now, 86400
+            _system_information(system_id, f"KnotenScoot, {FICTIONAL_LABEL}", "KnotenScoot", now), now, 86400
         ),
     )
     _write(folder, "vehicle_types", _envelope({"vehicle_types": types}, now, 86400))
@@ -451,7 +451,7 @@ def _car_sharing(city: City, rng: random.Random, now: datetime, folder: Path) ->
         folder,
         "system_information",
         _envelope(
-            _system_information(system_id, f"KnotenCar {FICTIONAL_LABEL}", "KnotenCar", now), now, 86400
+            _system_information(system_id, f"KnotenCar, {FICTIONAL_LABEL}", "KnotenCar", now), now, 86400
         ),
     )
     _write(folder, "vehicle_types", _envelope({"vehicle_types": types}, now, 86400))

@@ -9,7 +9,7 @@ from collections.abc import Iterable, Sequence
 from datetime import date, timedelta
 from pathlib import Path
 
-from api.demo.city import FICTIONAL_LABEL, to_lat_lon
+from api.demo.city import to_lat_lon
 from api.demo.holidays import holidays_between
 from api.demo.transit import HBF_STATION_ID, TransitPlan
 
@@ -83,7 +83,7 @@ def gtfs_tables(plan: TransitPlan, build_date: date, seed: int) -> dict[str, byt
         s = plan.stops[sid]
         lat, lon = to_lat_lon(s.x_m, s.y_m)
         location_type = 1 if sid == HBF_STATION_ID else 0
-        name = s.name if sid != HBF_STATION_ID else f"{s.name} ({FICTIONAL_LABEL})"
+        name = s.name if sid != HBF_STATION_ID else f"{s.name} (fictional)"
         stop_rows.append(
             [sid, name, f"{lat:.6f}", f"{lon:.6f}", location_type, s.parent_station, s.platform_code, 1]
         )

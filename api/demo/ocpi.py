@@ -17,7 +17,7 @@ from api.demo.gbfs import rfc3339
 
 COUNTRY_CODE = "DE"
 PARTY_ID = "KNO"
-OPERATOR_NAME = f"Knotenstadt Stadtwerke Ladenetz ({FICTIONAL_LABEL})"
+OPERATOR_NAME = "Stadtwerke Knotenstadt Ladenetz (fictional)"
 HUB_LOCATION_ID = "LOC-HBF"
 TIMEZONE = "Europe/Berlin"
 SESSION_COLUMNS = ("session_id", "evse_id", "arrival", "departure", "energy_kwh", "max_kw")
@@ -147,7 +147,7 @@ def build_locations(city: City, seed: int, now: datetime) -> list[dict[str, Any]
                 "party_id": PARTY_ID,
                 "id": loc_id,
                 "publish": True,
-                "name": f"{name} ({FICTIONAL_LABEL})",
+                "name": f"{name}, {FICTIONAL_LABEL}",
                 "address": address,
                 "city": "Knotenstadt",
                 "postal_code": "59000",
