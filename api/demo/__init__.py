@@ -61,6 +61,18 @@ class DemoCity:
     seed: int
     build_date: date
 
+    @classmethod
+    def load(cls, root: Path) -> DemoCity:
+        """Open a finished build in ``root`` (seed and date from its manifest).
+
+        Raises ``FileNotFoundError`` naming the manifest when ``root`` holds no finished build.
+        """
+        manifest_path = Path(root) / "manifest.json"
+        if not manifest_path.is_file():
+            raise FileNotFoundError(f"{manifest_path}: no demo city built here (run 'knoten demo build')")
+        manifest = json.loads(manifest_path.read_text(encoding="utf-8"))
+        return cls(Path(root), int(manifest["seed"]), date.fromisoformat(manifest["build_date"]))
+
     @property
     def osm(self) -> Path:
         """OpenStreetMap XML of the street network."""

@@ -153,6 +153,9 @@ def test_every_promised_file_exists_and_is_listed_in_the_manifest(demo_city: Dem
     assert manifest["seed"] == 42
     assert sorted(manifest["files"]) == sorted(str(p.relative_to(demo_city.root)) for p in demo_city.files())
     assert manifest["counts"]["sumo"]["buses"] > 0
+    assert DemoCity.load(demo_city.root) == demo_city
+    with pytest.raises(FileNotFoundError, match=r"manifest\.json"):
+        DemoCity.load(demo_city.root / "osm")
     readme = Path(__file__).resolve().parents[2] / "scenarios" / "demo" / "README.md"
     assert "fictional" in readme.read_text(encoding="utf-8")
 
