@@ -276,6 +276,18 @@ def write_bus_trips(plan: TransitPlan, mapping: dict[str, tuple[str, float, floa
     return len(deps)
 
 
+def _tag_bus_lines(plan: TransitPlan, routes: Path) -> None:
+    """Give every routed bus its GTFS line as SUMO's ``line`` attribute (duarouter rejects it on input)."""
+    lines = {vid: plan.patterns[pid].line_id for _, vid, pid in morning_bus_departures(plan, BEGIN_S, END_S)}
+
+    def add_line(match: re.Match[str]) -> str:
+        vid = match.group(1)
+        return f'<vehicle id="{vid}" line="{lines[vid]}"' if vid in lines else match.group(0)
+
+    text = routes.read_text(encoding="utf-8")
+    routes.write_text(re.sub(r'<vehicle id="([^"]+)"', add_line, text), encoding="utf-8")
+
+
 def write_sumocfg(out_dir: Path, seed: int) -> Path:
     """Write ``demo.sumocfg`` with relative paths."""
     root = ET.Element("configuration")
@@ -327,6 +339,7 @@ def build_scenario(city: City, plan: TransitPlan, osm_file: Path, out_dir: Path,
         tools,
         out_dir,
     )
+    _tag_bus_lines(plan, out_dir / BUSES_FILE)
     car_trips = out_dir / "cars.trips.xml"
     _run(
         [

@@ -430,6 +430,9 @@ def test_sumo_scenario_runs_to_the_end_with_zero_teleports(demo_city: DemoCity, 
     served_stops = ET.parse(tmp_path / "stops.xml").getroot().findall("stopinfo")
     buses = demo_city.manifest()["counts"]["sumo"]["buses"]
     assert buses >= 30 and len(served_stops) >= buses * 5
+    bus_routes = ET.parse(demo_city.sumo_dir / "buses.rou.xml").getroot()
+    bus_lines = {v.get("line") for v in bus_routes.iter("vehicle")}
+    assert None not in bus_lines and len(bus_lines) >= 5
 
 
 def test_sumo_net_has_a_signal_program_for_every_tagged_junction(demo_city: DemoCity) -> None:
