@@ -66,6 +66,10 @@ def _load(
 
     with _progress(show_progress) as progress:
         tt, _ = get_timetable(list(gtfs), date, cache, progress)
+    if tt.n_trips == 0:
+        click.echo(
+            f"knoten: warning: no trips run on {date.isoformat()} in {', '.join(tt.feed_names)}", err=True
+        )
     tt.use_footpaths(
         gtfs_footpaths(tt) if transfers == "gtfs" else walk_footpaths(tt, walk_radius_m, walk_speed_mps)
     )

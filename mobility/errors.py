@@ -32,10 +32,6 @@ class GtfsError(MobilityError):
         super().__init__(f"{', '.join(where)}: {message}")
 
 
-class NoServiceError(MobilityError):
-    """The requested service date lies outside every feed's calendar."""
-
-
 class UnknownStopError(MobilityError):
     """A query names a stop_id that the timetable does not know."""
 

@@ -23,7 +23,7 @@ from pathlib import Path
 
 import numpy as np
 
-from mobility.errors import NoServiceError
+from mobility.errors import GtfsError
 from mobility.gtfs import GtfsFeed, default_namespace, load_feed
 
 CACHE_VERSION = 3
@@ -393,8 +393,8 @@ def build_timetable(
     ------
     GtfsError
         When a feed is malformed.
-    NoServiceError
-        When no feed has any trip on the date or the day before.
+
+    A date without any service gives a timetable without trips (``n_trips == 0``).
     """
     feed_paths = [Path(p) for p in paths]
     namespaced = len(feed_paths) > 1
@@ -406,13 +406,6 @@ def build_timetable(
         progress(f"patterns of {path.name}", 2 * i + 1, total)
         slices.append(_slice_feed(feed, date))
     progress("indexing", 2 * len(feed_paths), total)
-    if not any(s.pat_arr for s in slices):
-        periods = []
-        for s in slices:
-            period = s.feed.service_period()
-            periods.append(f"{s.feed.name}: {period[0]}..{period[1]}" if period else f"{s.feed.name}: none")
-        raise NoServiceError(f"no trips run on {date.isoformat()} ({'; '.join(periods)})")
-
     stop_base = _offsets([len(s.feed.stop_ids) for s in slices])
     route_base = _offsets([len(s.feed.route_ids) for s in slices])
     trip_base = _offsets([len(s.feed.trip_ids) for s in slices])
@@ -492,6 +485,8 @@ def feed_fingerprint(paths: Sequence[str | Path]) -> str:
     """A hash of the feeds' content (file bytes, in order) and of the timetable format."""
     h = hashlib.sha256(f"knoten-timetable-v{CACHE_VERSION}".encode())
     for p in map(Path, paths):
+        if not p.exists():
+            raise GtfsError(p.name, f"no such file or folder: {p}")
         files = sorted(p.iterdir()) if p.is_dir() else [p]
         for f in files:
             h.update(f.name.encode())

@@ -1,0 +1,71 @@
+"""Fixtures for the transit routing tests: hand-written GTFS feeds zipped on demand, a CLI runner."""
+
+from __future__ import annotations
+
+import csv
+import zipfile
+from collections.abc import Callable
+from pathlib import Path
+
+import pytest
+from click.testing import CliRunner
+
+FIXTURES = Path(__file__).resolve().parents[1] / "fixtures" / "gtfs"
+
+
+def zip_feed(folder: Path, target: Path, edit: Callable[[str, str], str | None] | None = None) -> Path:
+    """Zip a feed folder; ``edit(filename, text)`` may change a file's text or drop it (None)."""
+    with zipfile.ZipFile(target, "w") as zf:
+        for f in sorted(folder.iterdir()):
+            text: str | None = f.read_text(encoding="utf-8")
+            if edit is not None:
+                text = edit(f.name, text or "")
+            if text is not None:
+                zf.writestr(f.name, text)
+    return target
+
+
+@pytest.fixture
+def fixture_feed(tmp_path: Path) -> Callable[..., Path]:
+    """``fixture_feed(name, edit=None)``: the zip of ``tests/fixtures/gtfs/<name>``."""
+
+    def make(
+        name: str, edit: Callable[[str, str], str | None] | None = None, stem: str | None = None
+    ) -> Path:
+        return zip_feed(FIXTURES / name, tmp_path / f"{stem or name}.gtfs.zip", edit)
+
+    return make
+
+
+@pytest.fixture
+def route_batch(tmp_path: Path) -> Callable[..., tuple[int, str, dict[str, tuple[str, str]]]]:
+    """Run ``knoten route-batch`` on queries; returns (exit code, stderr, {query_id: (arrival, rides)})."""
+    from api.cli import main
+
+    def run(
+        feeds: list[Path],
+        date: str,
+        queries: list[tuple[str, str, str, str]],
+        transfers: str = "gtfs",
+        extra: tuple[str, ...] = (),
+    ) -> tuple[int, str, dict[str, tuple[str, str]]]:
+        qpath = tmp_path / "queries.csv"
+        out = tmp_path / "answers.csv"
+        with open(qpath, "w", newline="") as handle:
+            w = csv.writer(handle)
+            w.writerow(("query_id", "from_stop_id", "to_stop_id", "departure"))
+            w.writerows(queries)
+        args = ["route-batch"]
+        for feed in feeds:
+            args += ["--gtfs", str(feed)]
+        args += ["--date", date, "--queries", str(qpath), "--out", str(out), "--transfers", transfers]
+        args += ["--cache-dir", str(tmp_path / "cache"), *extra]
+        result = CliRunner().invoke(main, args)
+        answers: dict[str, tuple[str, str]] = {}
+        if result.exit_code == 0:
+            with open(out, newline="") as handle:
+                for row in csv.DictReader(handle):
+                    answers[row["query_id"]] = (row["arrival"], row["rides"])
+        return result.exit_code, result.stderr if result.stderr_bytes is not None else "", answers
+
+    return run
