@@ -22,6 +22,7 @@ from api.demo.transit import TransitPlan
 
 BEGIN_S = 7 * 3600
 END_S = 8 * 3600
+SIM_END_S = 9 * 3600  # one hour of demand, then up to one hour for the last vehicles to arrive
 CAR_PERIOD_S = 2.4  # one car trip every 2.4 s over the hour: 1500 cars
 BUS_DWELL_S = 20
 BUS_STOP_LENGTH_M = 18.0
@@ -297,6 +298,7 @@ def write_sumocfg(out_dir: Path, seed: int) -> Path:
     ET.SubElement(inp, "additional-files", value=STOPS_FILE)
     tm = ET.SubElement(root, "time")
     ET.SubElement(tm, "begin", value=str(BEGIN_S))
+    ET.SubElement(tm, "end", value=str(SIM_END_S))
     proc = ET.SubElement(root, "processing")
     ET.SubElement(proc, "time-to-teleport", value="300")
     ET.SubElement(proc, "ignore-route-errors", value="false")
