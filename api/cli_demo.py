@@ -55,9 +55,10 @@ def build(settings: Settings, seed: int, build_date: object, out: Path | None, f
 
     try:
         if sys.stderr.isatty():
+            from rich.console import Console
             from rich.progress import Progress
 
-            with Progress(transient=True) as bar:
+            with Progress(console=Console(stderr=True), transient=True) as bar:
                 task = bar.add_task("Building the demo city", total=len(STEPS))
 
                 def draw(step: str, i: int, n: int) -> None:
