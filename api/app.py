@@ -112,4 +112,7 @@ def create_app(settings: Settings) -> OpenAPI:
 
 def _register_capabilities(app: OpenAPI, settings: Settings, capabilities: list[str]) -> None:
     """Attach the API parts of every capability that exists."""
-    del app, settings, capabilities
+    from api.routes_demo import create_demo_blueprint
+
+    app.register_blueprint(create_demo_blueprint(settings.data_dir / "demo"))
+    capabilities.append("demo-feeds")

@@ -1,0 +1,61 @@
+"""The running API publishes the demo city's feeds, with discovery URLs for the serving host."""
+
+from __future__ import annotations
+
+import json
+import shutil
+from pathlib import Path
+
+from api import create_app, load_settings
+from api.demo import GBFS_SYSTEMS, DemoCity
+
+
+def _client(data_dir: Path):  # type: ignore[no-untyped-def]
+    return create_app(load_settings(environ={}, data_dir=data_dir)).test_client()
+
+
+def test_gbfs_discovery_points_at_the_serving_host(demo_city: DemoCity, tmp_path: Path) -> None:
+    data_dir = tmp_path / "data"
+    shutil.copytree(demo_city.root, data_dir / "demo")
+    client = _client(data_dir)
+    for system in GBFS_SYSTEMS:
+        response = client.get(f"/demo/gbfs/{system}/gbfs.json", base_url="http://127.0.0.1:8123")
+        assert response.status_code == 200
+        feeds = response.get_json()["data"]["feeds"]
+        assert feeds, system
+        for feed in feeds:
+            assert feed["url"].startswith(f"http://127.0.0.1:8123/demo/gbfs/{system}/")
+            path = feed["url"].removeprefix("http://127.0.0.1:8123")
+            served = client.get(path)
+            assert served.status_code == 200, feed["url"]
+            if feed["name"] == "gbfs":
+                continue
+            on_disk = json.loads((data_dir / "demo" / "gbfs" / system / f"{feed['name']}.json").read_text())
+            assert served.get_json() == on_disk
+
+
+def test_ocpi_and_gtfs_are_served_with_etags(demo_city: DemoCity, tmp_path: Path) -> None:
+    data_dir = tmp_path / "data"
+    shutil.copytree(demo_city.root, data_dir / "demo")
+    client = _client(data_dir)
+    index = client.get("/demo/").get_json()
+    assert index["ocpi_locations"].endswith("/demo/ocpi/locations.json")
+    first = client.get("/demo/ocpi/locations.json")
+    assert first.status_code == 200
+    assert first.get_json() == json.loads(demo_city.ocpi_locations.read_text())
+    again = client.get("/demo/ocpi/locations.json", headers={"If-None-Match": first.headers["ETag"]})
+    assert again.status_code == 304
+    gtfs_path = index["gtfs"][0].split("/demo", 1)[1]
+    zipped = client.get(f"/demo{gtfs_path}")
+    assert zipped.status_code == 200
+    assert zipped.data[:2] == b"PK"
+
+
+def test_missing_build_and_unknown_feeds_are_problems(tmp_path: Path) -> None:
+    client = _client(tmp_path)
+    response = client.get("/demo/ocpi/locations.json")
+    assert response.status_code == 503
+    assert response.mimetype == "application/problem+json"
+    assert "knoten demo build" in response.get_json()["detail"]
+    for path in ("/demo/gbfs/..%2F..%2Fetc/passwd.json", "/demo/gtfs/../../secret.zip"):
+        assert client.get(path).status_code == 404
