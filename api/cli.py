@@ -106,7 +106,8 @@ def serve(settings: Settings, host: str | None, port: int | None) -> None:
     click.echo(f"Knoten API        {base}/api/v1/")
     click.echo(f"Health            {base}/health")
     click.echo(f"OpenAPI           {base}/api/v1/openapi.json")
-    click.echo(f"API docs          {base}/api/v1/docs")
+    if (settings.data_dir / "demo" / "manifest.json").is_file():
+        click.echo(f"Demo city feeds   {base}/demo/  (fictional)")
     click.echo("Press Ctrl+C to stop.")
     try:
         waitress_serve(app, host=settings.host, port=settings.port, threads=8, _quiet=True)
