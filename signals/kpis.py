@@ -14,7 +14,6 @@ from pathlib import Path
 from typing import Any
 
 import numpy as np
-from scipy import stats
 
 from signals.errors import SimulationError
 
@@ -90,6 +89,8 @@ def confidence_interval(values: list[float], level: float = 0.95) -> tuple[float
     mean = float(arr.mean())
     if arr.size < 2:
         return mean, 0.0
+    from scipy import stats
+
     sem = float(arr.std(ddof=1)) / math.sqrt(arr.size)
     return mean, float(stats.t.ppf(0.5 + level / 2, arr.size - 1) * sem)
 

@@ -7,8 +7,6 @@ import math
 from dataclasses import dataclass
 
 import numpy as np
-from ortools.linear_solver import pywraplp
-from ortools.sat.python import cp_model
 
 from signals.network import Intersection, transition_state
 
@@ -51,6 +49,8 @@ def _webster_delay(y: np.ndarray, flows: np.ndarray, greens: np.ndarray, cycle_s
 
 def _split_lp(y: np.ndarray, cycle_s: int, lost_s: float, min_green_s: float) -> np.ndarray | None:
     """Greens for a given cycle maximising the smallest capacity margin g_p - y_p C (GLOP LP)."""
+    from ortools.linear_solver import pywraplp
+
     solver = pywraplp.Solver.CreateSolver("GLOP")
     if solver is None:  # pragma: no cover - GLOP ships with ortools
         raise RuntimeError("OR-Tools GLOP solver unavailable")
@@ -142,6 +142,8 @@ def coordinate_offsets(
 ) -> list[FixedPlan]:
     """Offsets (CP-SAT) minimising the flow-weighted mismatch between upstream green start plus
     travel time and downstream green start, modulo the common cycle of the plans."""
+    from ortools.sat.python import cp_model
+
     if not plans:
         return plans
     cycle = max(p.cycle_s for p in plans)

@@ -1,0 +1,111 @@
+"""Controllers: pure decision cores, and the adaptive controllers' safety rules in real SUMO runs."""
+
+from __future__ import annotations
+
+import itertools
+import xml.etree.ElementTree as ET
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+from signals.controllers import CONTROLLERS, make_controller
+from signals.controllers.knoten import (
+    KnotenParams,
+    LaneForecast,
+    candidate_plans,
+    choose_plan,
+    simulate_plans,
+)
+from signals.controllers.max_pressure import max_pressure_choice
+from signals.errors import ControllerError
+from signals.evaluate import evaluate
+from signals.network import transition_state
+from signals.scenario import load_scenario
+
+
+def test_registry_has_the_five_controllers() -> None:
+    assert {"static", "actuated", "webster", "max-pressure", "knoten"} <= set(CONTROLLERS)
+    with pytest.raises(ControllerError, match="unknown controller"):
+        make_controller("nope")
+
+
+def test_max_pressure_prefers_pressure_but_serves_a_starving_phase() -> None:
+    served = np.array([[1.0, 0.0], [0.0, 1.0]])
+    n_in, n_out = np.array([2.0, 9.0]), np.zeros(2)
+    assert max_pressure_choice(served, n_in, n_out, 0, np.array([0.0, 10.0]), 120.0) == 1
+    assert max_pressure_choice(served, np.array([9.0, 1.0]), n_out, 0, np.array([0.0, 130.0]), 120.0) == 1
+
+
+def test_transition_keeps_common_greens_and_shows_yellow() -> None:
+    assert transition_state("GGrr", "rGGr", "y") == "yGrr"
+    assert transition_state("GGrr", "rGGr", "r") == "rGrr"
+
+
+def test_knoten_plan_serves_the_long_queue_and_keeps_green_when_empty() -> None:
+    params = KnotenParams()
+    served = np.array([[1.0, 0.0], [0.0, 1.0]]) * params.saturation_veh_s_lane
+    stages, froms, tos, owner = candidate_plans(2, 0, 30, 7, params)
+    busy_other = LaneForecast(np.array([0.0, 12.0]), np.zeros((2, params.horizon_s)), np.zeros(2))
+    cost, _ = simulate_plans(served, busy_other, froms, tos, params.terminal_weight_s)
+    row = choose_plan(owner, cost, np.ones(len(stages), dtype=bool))
+    assert stages[owner[row]][0] == 1
+    empty = LaneForecast(np.zeros(2), np.zeros((2, params.horizon_s)), np.zeros(2))
+    cost, _ = simulate_plans(served, empty, froms, tos, params.terminal_weight_s)
+    row = choose_plan(
+        owner, cost + 0.5 * np.array([s[0] != 0 for s in stages])[owner], np.ones(len(stages), dtype=bool)
+    )
+    assert stages[owner[row]][0] == 0
+    only_one = np.array([s[0] == 0 for s in stages])
+    row = choose_plan(owner, cost, only_one)
+    assert stages[owner[row]][0] == 0
+
+
+def _tls_states(tiny_grid: Path, tmp_path: Path, controller: str) -> dict[str, list[tuple[float, str]]]:
+    states = tmp_path / "tls.xml"
+    add = tmp_path / "save.add.xml"
+    add.write_text(f'<additional><timedEvent type="SaveTLSStates" dest="{states}"/></additional>')
+    folder = tmp_path / "sc"
+    folder.mkdir()
+    (folder / "scenario.yaml").write_text(
+        f"net: {tiny_grid.parent / 'net.net.xml'}\nroutes: [{tiny_grid.parent / 'routes.rou.xml'}]\n"
+        f"additionals: [{add}]\nbegin: 0\nend: 300\n"
+    )
+    summary = evaluate(load_scenario(folder), controller, [1], tmp_path / "out")
+    assert summary["aggregate"]["arrived"]["mean"] > 50
+    per_tls: dict[str, list[tuple[float, str]]] = {}
+    for elem in ET.parse(states).getroot().iter("tlsState"):
+        per_tls.setdefault(elem.get("id", ""), []).append((float(elem.get("time", 0)), elem.get("state", "")))
+    return per_tls
+
+
+@pytest.mark.parametrize("controller", ["knoten", "max-pressure"])
+def test_adaptive_controllers_honour_yellow_min_green_and_max_red(
+    controller: str, tiny_grid: Path, tmp_path: Path
+) -> None:
+    per_tls = _tls_states(tiny_grid, tmp_path, controller)
+    assert per_tls
+    switches = 0
+    for series in per_tls.values():
+        n_links = len(series[0][1])
+        for link in range(n_links):
+            runs: list[tuple[str, float, float]] = []  # (colour, start, end)
+            for (t, state), (t_next, _) in zip(series, [*series[1:], (300.0, "")], strict=True):
+                colour = state[link].lower()
+                colour = "g" if colour in "g" else colour
+                if runs and runs[-1][0] == colour:
+                    runs[-1] = (colour, runs[-1][1], t_next)
+                else:
+                    runs.append((colour, t, t_next))
+            switches += len(runs) - 1
+            for prev, nxt in itertools.pairwise(runs):
+                if prev[0] == "g":
+                    assert nxt[0] == "y", f"green to {nxt[0]} without yellow at {nxt[1]}"
+                if prev[0] == "y":
+                    assert prev[2] - prev[1] >= 3.0 - 1e-6
+            for colour, start, end in runs[1:-1]:
+                if colour == "g":
+                    assert end - start >= 5.0 - 1e-6, f"green of {end - start} s"
+                if colour == "r":
+                    assert end - start <= 150.0, f"red for {end - start} s"
+    assert switches > 20
