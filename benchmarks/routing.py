@@ -79,7 +79,15 @@ def _time_route_batch(feeds: list[Path], date: str, cache: Path, stops: list[str
     return (walls[n] - walls[1]) / (n - 1)
 
 
-def run_one(name: str, feeds: list[Path], date: str, n_queries: int, pyraptor: str | None, n_py: int) -> dict:
+def run_one(
+    name: str,
+    feeds: list[Path],
+    date: str,
+    n_queries: int,
+    pyraptor: str | None,
+    n_py: int,
+    py_timeout_s: float = 300.0,
+) -> dict:
     """Benchmark one dataset in this process."""
     from mobility.raptor import Router
     from mobility.timetable import build_timetable, cache_path, gtfs_footpaths, load_cached, save_timetable
@@ -131,15 +139,20 @@ def run_one(name: str, feeds: list[Path], date: str, n_queries: int, pyraptor: s
     result["peak_rss_mib"] = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
 
     if pyraptor:
-        result.update(_run_pyraptor(tt, pairs, times, answers, pyraptor, n_py, router.max_rounds))
+        result.update(
+            _run_pyraptor(tt, pairs, times, answers, pyraptor, n_py, router.max_rounds, py_timeout_s)
+        )
+        n_done = int(result.get("pyraptor_queries") or 0)
+        if n_done:
+            result["ours_same_queries_p50_ms"] = float(np.percentile(ms[:n_done], 50))
     for f in cache.iterdir():
         f.unlink()
     cache.rmdir()
     return result
 
 
-def _run_pyraptor(tt, pairs, times, answers, python: str, n_py: int, rounds: int) -> dict:
-    """Export the day's trips and the first ``n_py`` queries, time them in pyraptor's venv."""
+def pyraptor_export(tt, pairs, times, n_py: int, rounds: int, budget_s: float) -> dict:
+    """The day's trip instances, footpaths and first ``n_py`` queries for pyraptor_harness.py."""
     trips = []
     for p in range(tt.n_patterns):
         so, n_st = int(tt.pat_stop_off[p]), int(tt.pat_stop_off[p + 1] - tt.pat_stop_off[p])
@@ -158,23 +171,36 @@ def _run_pyraptor(tt, pairs, times, answers, python: str, n_py: int, rounds: int
             for a, b, w in zip(frm, tt.tr_to, tt.tr_time_s, strict=True)
         ],
         "rounds": min(rounds, 8),
-        "budget_s": 600.0,
+        "budget_s": budget_s,
         "queries": [
             [[str(tt.stop_ids[pairs[q][0]])], [str(tt.stop_ids[pairs[q][1]])], int(times[q])]
             for q in range(n_py)
         ],
     }
+    return export
+
+
+def _run_pyraptor(
+    tt, pairs, times, answers, python: str, n_py: int, rounds: int, timeout_s: float = 1200.0
+) -> dict:
+    """Export the day's trips and the first ``n_py`` queries, time them in pyraptor's venv."""
+    export = pyraptor_export(tt, pairs, times, n_py, rounds, timeout_s / 2)
     with tempfile.TemporaryDirectory() as tmp:
         src, dst = Path(tmp) / "export.json", Path(tmp) / "result.json"
         src.write_text(json.dumps(export))
-        proc = subprocess.run(
-            [python, str(REPO / "benchmarks" / "pyraptor_harness.py"), str(src), str(dst)],
-            capture_output=True,
-            text=True,
-            timeout=3600,
-        )
-        if proc.returncode != 0:
-            return {"pyraptor_error": proc.stderr.strip().splitlines()[-1] if proc.stderr else "failed"}
+        try:
+            proc = subprocess.run(
+                [python, str(REPO / "benchmarks" / "pyraptor_harness.py"), str(src), str(dst)],
+                capture_output=True,
+                text=True,
+                timeout=timeout_s,
+            )
+            failed = proc.returncode != 0
+            message = proc.stderr.strip().splitlines()[-1] if proc.stderr else "failed"
+        except subprocess.TimeoutExpired:
+            failed, message = True, f"timed out after {timeout_s:.0f} s"
+        if not dst.exists():
+            return {"pyraptor_error": message}
         res = json.loads(dst.read_text())
     secs = np.array([r["seconds"] for r in res["results"]]) * 1000
     same = sum(r["arrival"] == answers[q][0] for q, r in enumerate(res["results"]))
@@ -184,6 +210,7 @@ def _run_pyraptor(tt, pairs, times, answers, python: str, n_py: int, rounds: int
         "pyraptor_p50_ms": float(np.percentile(secs, 50)) if len(secs) else None,
         "pyraptor_mean_ms": float(secs.mean()) if len(secs) else None,
         "pyraptor_same_arrival": same,
+        "pyraptor_note": message if failed else "",
     }
 
 
@@ -200,7 +227,7 @@ def table(rows: list[dict]) -> str:
             continue
         if r.get("pyraptor_p50_ms"):
             py = f"{r['pyraptor_p50_ms']:.0f} ({r['pyraptor_queries']})"
-            speed = f"{r['pyraptor_p50_ms'] / r['p50_ms']:.0f}x"
+            speed = f"{r['pyraptor_p50_ms'] / r['ours_same_queries_p50_ms']:,.0f}x"
         else:
             py, speed = r.get("pyraptor_error", "-"), "-"
         lines.append(
@@ -221,6 +248,7 @@ def main() -> None:
     parser.add_argument("--only", nargs="*", default=None)
     parser.add_argument("--pyraptor-python", default=None)
     parser.add_argument("--pyraptor-queries", type=int, default=20)
+    parser.add_argument("--pyraptor-timeout-s", type=float, default=300.0)
     parser.add_argument("--json", type=Path, default=None)
     parser.add_argument("--child", default=None, help=argparse.SUPPRESS)
     args = parser.parse_args()
@@ -228,7 +256,9 @@ def main() -> None:
     if args.child:
         feeds, date = sets[args.child]
         py = args.pyraptor_python if args.child != "mta_all" else None
-        out = run_one(args.child, feeds, date, args.queries, py, args.pyraptor_queries)
+        out = run_one(
+            args.child, feeds, date, args.queries, py, args.pyraptor_queries, args.pyraptor_timeout_s
+        )
         print(json.dumps(out))
         return
     rows = []

@@ -173,8 +173,8 @@ def walk_footpaths(
     b = usable[np.concatenate((pairs[:, 1], pairs[:, 0]))]
     dist = np.hypot(*(xy[np.searchsorted(usable, a)] - xy[np.searchsorted(usable, b)]).T)
     walk_s = np.ceil(dist / speed_mps).astype(np.int32)
-    ruled = set(zip(tt.rule_from.tolist(), tt.rule_to.tolist(), strict=True))
-    keep = np.array([(x, y) not in ruled for x, y in zip(a.tolist(), b.tolist(), strict=True)], dtype=bool)
+    n = np.int64(tt.n_stops)
+    keep = ~np.isin(a.astype(np.int64) * n + b, tt.rule_from.astype(np.int64) * n + tt.rule_to)
     return (
         np.concatenate((frm, a[keep])).astype(np.int32),
         np.concatenate((to, b[keep])).astype(np.int32),
