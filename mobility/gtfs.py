@@ -251,20 +251,30 @@ def _parse_dates(series: pd.Series, name: str, filename: str, field: str) -> np.
 
 
 def _lookup(
-    keys: pd.Series, index: pd.Index, name: str, filename: str, field: str, what: str, allow_empty: bool
+    keys: pd.Series,
+    index: pd.Index,
+    name: str,
+    filename: str,
+    field: str,
+    what: str,
+    allow_empty: bool,
+    strict: bool = True,
 ) -> np.ndarray:
-    """Map id strings to integer positions in ``index``; unknown ids raise with their line."""
+    """Map id strings to integer positions in ``index`` (-1 for empty or, unless strict, unknown ids).
+
+    With ``strict`` an unknown id raises GtfsError naming its line.
+    """
     values = keys.astype("string")
     empty = values.isna().to_numpy() | (values.fillna("").str.strip() == "").to_numpy()
     pos = index.get_indexer(values.fillna("").to_numpy(dtype=object))
     bad = (pos < 0) & ~empty
-    if bad.any():
+    if strict and bad.any():
         row = int(np.flatnonzero(bad)[0])
         raise GtfsError(name, f"unknown {what} {values.iloc[row]!r}", filename, _line(row), field)
     if empty.any() and not allow_empty:
         row = int(np.flatnonzero(empty)[0])
         raise GtfsError(name, f"empty {what}", filename, _line(row), field)
-    return np.where(empty, -1, pos).astype(np.int32)
+    return np.where(empty | bad, -1, pos).astype(np.int32)
 
 
 def _int_column(df: pd.DataFrame, col: str, default: int) -> np.ndarray:
@@ -357,7 +367,7 @@ def load_feed(path: str | Path, namespace: str = "") -> GtfsFeed:
     loc_type = _int_column(stops, "location_type", 0).astype(np.int8)
     if "parent_station" in stops.columns:
         parent = _lookup(
-            stops["parent_station"], stop_index, name, "stops.txt", "parent_station", "stop", True
+            stops["parent_station"], stop_index, name, "stops.txt", "parent_station", "stop", True, False
         )
     else:
         parent = np.full(len(stops), -1, dtype=np.int32)
@@ -418,14 +428,15 @@ def load_feed(path: str | Path, namespace: str = "") -> GtfsFeed:
 
     # trips
     trip_index = _unique_index(trips["trip_id"], name, "trips.txt", "trip_id")
-    trip_route = _lookup(trips["route_id"], route_index, name, "trips.txt", "route_id", "route", False)
+    trip_route = _lookup(trips["route_id"], route_index, name, "trips.txt", "route_id", "route", True, False)
     trip_service = service_index.get_indexer(_strings(trips["service_id"])).astype(np.int32)
     headsigns = _strings(trips["trip_headsign"]) if "trip_headsign" in trips else np.full(len(trips), "")
 
     # stop_times
     st = tables["stop_times"]
     assert st is not None
-    st_trip = _lookup(st["trip_id"], trip_index, name, "stop_times.txt", "trip_id", "trip", False)
+    # rows of trips that trips.txt does not define are ignored; an unknown stop is an error
+    st_trip = _lookup(st["trip_id"], trip_index, name, "stop_times.txt", "trip_id", "trip", False, False)
     st_stop = _lookup(st["stop_id"], stop_index, name, "stop_times.txt", "stop_id", "stop", False)
     seq_na = st["stop_sequence"].isna().to_numpy()
     if seq_na.any():
@@ -437,6 +448,7 @@ def load_feed(path: str | Path, namespace: str = "") -> GtfsFeed:
     pickup = (_int_column(st, "pickup_type", 0) != 1).astype(np.uint8)
     dropoff = (_int_column(st, "drop_off_type", 0) != 1).astype(np.uint8)
     order = np.lexsort((seq, st_trip))
+    order = order[st_trip[order] >= 0]
     st_trip_sorted = st_trip[order]
     same = (st_trip_sorted[1:] == st_trip_sorted[:-1]) & (seq[order][1:] == seq[order][:-1])
     if same.any():
@@ -450,7 +462,9 @@ def load_feed(path: str | Path, namespace: str = "") -> GtfsFeed:
     # frequencies
     fr = tables["frequencies"]
     if fr is not None:
-        freq_trip = _lookup(fr["trip_id"], trip_index, name, "frequencies.txt", "trip_id", "trip", False)
+        freq_trip = _lookup(
+            fr["trip_id"], trip_index, name, "frequencies.txt", "trip_id", "trip", False, False
+        )
         freq_start = parse_gtfs_times(fr["start_time"], name, "frequencies.txt", "start_time")
         freq_end = parse_gtfs_times(fr["end_time"], name, "frequencies.txt", "end_time")
         headway = _int_column(fr, "headway_secs", 0).astype(np.int32)
@@ -460,6 +474,13 @@ def load_feed(path: str | Path, namespace: str = "") -> GtfsFeed:
             raise GtfsError(
                 name, "headway_secs must be a positive number", "frequencies.txt", _line(row), "headway_secs"
             )
+        known = freq_trip >= 0
+        freq_trip, freq_start, freq_end, headway = (
+            freq_trip[known],
+            freq_start[known],
+            freq_end[known],
+            headway[known],
+        )
     else:
         freq_trip = np.zeros(0, dtype=np.int32)
         freq_start = freq_end = headway = np.zeros(0, dtype=np.int32)
@@ -467,12 +488,17 @@ def load_feed(path: str | Path, namespace: str = "") -> GtfsFeed:
     # transfers
     tr = tables["transfers"]
     if tr is not None:
+        # rows naming no stop (trip-to-trip rules) or an unknown stop are ignored
         tr_from = _lookup(
-            tr["from_stop_id"], stop_index, name, "transfers.txt", "from_stop_id", "stop", False
+            tr["from_stop_id"], stop_index, name, "transfers.txt", "from_stop_id", "stop", True, False
         )
-        tr_to = _lookup(tr["to_stop_id"], stop_index, name, "transfers.txt", "to_stop_id", "stop", False)
+        tr_to = _lookup(
+            tr["to_stop_id"], stop_index, name, "transfers.txt", "to_stop_id", "stop", True, False
+        )
         tr_type = _int_column(tr, "transfer_type", 0).astype(np.int8)
         tr_time = _int_column(tr, "min_transfer_time", 0).astype(np.int32)
+        known = (tr_from >= 0) & (tr_to >= 0)
+        tr_from, tr_to, tr_type, tr_time = tr_from[known], tr_to[known], tr_type[known], tr_time[known]
     else:
         tr_from = tr_to = tr_time = np.zeros(0, dtype=np.int32)
         tr_type = np.zeros(0, dtype=np.int8)

@@ -56,6 +56,8 @@ class LegView:
 
 
 def _route_label(tt: Timetable, route: int) -> str:
+    if route < 0:
+        return "?"
     short = str(tt.route_short_names[route])
     long_ = str(tt.route_long_names[route])
     return short or long_ or str(tt.route_ids[route])
@@ -82,11 +84,10 @@ def journey_legs(tt: Timetable, journey: Journey) -> list[LegView]:
             )
         trip = int(tt.inst_trip[leg.trip])
         route = int(tt.trip_route[trip])
+        route_type = int(tt.route_types[route]) if route >= 0 else -1
         views.append(
             LegView(
-                ROUTE_TYPE_MODES.get(int(tt.route_types[route]) % 100, "TRANSIT")
-                if int(tt.route_types[route]) < 100
-                else "TRANSIT",
+                ROUTE_TYPE_MODES.get(route_type, "TRANSIT"),
                 _route_label(tt, route),
                 str(tt.trip_headsigns[trip]),
                 str(tt.trip_ids[trip]),

@@ -451,9 +451,12 @@ def build_timetable(
         route_long_names=cat("route_long_names", np.str_),
         route_types=cat("route_types", np.int32),
         trip_ids=cat("trip_ids", np.str_),
-        trip_route=np.concatenate([s.feed.trip_route + route_base[i] for i, s in enumerate(slices)]).astype(
-            np.int32
-        ),
+        trip_route=np.concatenate(
+            [
+                np.where(s.feed.trip_route >= 0, s.feed.trip_route + route_base[i], -1)
+                for i, s in enumerate(slices)
+            ]
+        ).astype(np.int32),
         trip_headsigns=cat("trip_headsigns", np.str_),
         pat_stop_off=pat_stop_off,
         pat_stops=flat_stops,

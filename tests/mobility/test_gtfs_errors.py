@@ -37,11 +37,6 @@ CASES = [
         "stop_times.txt, line 3, field stop_id: unknown stop 'Q9'",
     ),
     (
-        "unknown_trip",
-        _replace("stop_times.txt", "r2,08:05:00", "r3,08:05:00"),
-        "stop_times.txt, line 4, field trip_id: unknown trip 'r3'",
-    ),
-    (
         "missing_column",
         _replace("stop_times.txt", "departure_time", "departure"),
         "stop_times.txt: required column 'departure_time' is missing",
@@ -52,11 +47,6 @@ CASES = [
             "stops.txt", "P2,Station P platform 2,51.680,7.821,,P", "P2,Station P platform 2,51.680,7.821,x,P"
         ),
         "stops.txt, line 4, field location_type: not a number: 'x'",
-    ),
-    (
-        "unknown_parent",
-        _replace("stops.txt", "0,Q\n", "0,QQ\n"),
-        "stops.txt, line 7, field parent_station: unknown stop 'QQ'",
     ),
     (
         "bad_date",
@@ -99,3 +89,18 @@ def test_missing_feed_file(tmp_path, route_batch) -> None:
     code, err, _ = route_batch([tmp_path / "nothing.zip"], "2024-03-06", [("q", "P", "Q", "07:00:00")])
     assert code == 1
     assert "nothing.zip: no such file or folder" in err
+
+
+def test_dangling_references_outside_stop_times_stops_are_ignored(fixture_feed) -> None:
+    """Rows of undefined trips, unknown parents and transfers naming unknown stops do not stop a feed."""
+
+    def edit(name: str, text: str) -> str:
+        if name == "stop_times.txt":
+            return text + "ghost,09:00:00,09:00:00,P1,1\n"
+        if name == "stops.txt":
+            return text.replace("0,Q\n", "0,QQ\n")
+        return text
+
+    feed = load_feed(fixture_feed("stations", edit, stem="dangling"))
+    assert len(feed.st_stop) == 4
+    assert feed.stop_parent[list(feed.stop_ids).index("Q2")] == -1
