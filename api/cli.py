@@ -118,6 +118,7 @@ def serve(settings: Settings, host: str | None, port: int | None) -> None:
 def _register_command_groups() -> None:
     """Attach the command groups of every capability (one line each)."""
     main.add_command(__import__("api.cli_signals", fromlist=["signals"]).signals)
+    main.add_command(__import__("api.cli_charging", fromlist=["charging"]).charging)
     from api.cli_demo import demo
 
     main.add_command(demo)

@@ -1,0 +1,465 @@
+"""Optimal charging schedules with OR-Tools: lexicographic LP (GLOP/PDLP), MILP (SCIP) when discrete.
+
+Stages, each solved to optimality and then frozen as a constraint (within a tiny tolerance):
+
+1. deliver as much requested energy as the limits allow;
+2. fairness: among the energy-optimal schedules, maximise the smallest fraction of its request any
+   session receives (only when not every request can be met);
+3. the chosen objective order: ``min-peak`` (peak grid import, then energy cost), ``min-cost``
+   (energy cost, then peak) or ``max-energy`` (nothing further);
+4. a tie-break that charges as early as possible (it keeps headroom for sessions yet to come).
+
+Phasor (three-phase) limits are convex but not linear; they enter as tangent cuts, added lazily
+until every line current is within its limit (an exact outer approximation, then scaled into the
+feasible set).
+
+When an EVSE has a minimum charging power, on/off variables make the problem a MILP, solved with
+SCIP through the same model builder.
+"""
+
+from __future__ import annotations
+
+import math
+import time
+from collections.abc import Callable
+from dataclasses import dataclass, field
+
+import numpy as np
+import scipy.sparse as sp
+from ortools.linear_solver.python import model_builder_helper as mbh
+
+from charging.errors import InfeasibleError, InvalidInputError
+from charging.problem import FloatArray, IntArray, Problem, Schedule, variable_layout
+
+OBJECTIVES = ("max-energy", "min-peak", "min-cost")
+_REL_TOL = 1e-8
+_ABS_TOL = 1e-7
+_CUT_SPACING_RAD = math.radians(10.0)
+_MAX_CUT_ROUNDS = 6
+_PHASOR_REL_TOL = 2e-3
+
+
+def _cone_directions(coeff: np.ndarray) -> list[float]:
+    """Directions of the initial tangent cuts of a phasor limit with coefficients ``coeff``.
+
+    Powers are non-negative, so the phasor lies in the cone spanned by the coefficients' angles;
+    cuts whose normals span that cone (every ``_CUT_SPACING_RAD``) approximate the circle from
+    outside within ``1 / cos(spacing / 2)``. A cone wider than a half-plane gets a full circle.
+    """
+    if coeff.size == 0:
+        return []
+    angles = np.unique(np.round(np.angle(coeff[np.abs(coeff) > 0]), 9))
+    if angles.size == 1:
+        return [float(angles[0])]
+    ordered = np.sort(np.mod(angles, 2 * math.pi))
+    gaps = np.diff(np.concatenate([ordered, [ordered[0] + 2 * math.pi]]))
+    k = int(np.argmax(gaps))
+    if gaps[k] <= math.pi:  # the cone is more than a half-plane: cover the whole circle
+        n = math.ceil(2 * math.pi / _CUT_SPACING_RAD)
+        return [2 * math.pi * i / n for i in range(n)]
+    lo = ordered[(k + 1) % ordered.size]
+    width = 2 * math.pi - gaps[k]
+    n = max(1, math.ceil(width / _CUT_SPACING_RAD))
+    return [float(lo + width * i / n) for i in range(n + 1)]
+
+
+@dataclass
+class _Rows:
+    """Constraint rows in triplet form, grown in blocks."""
+
+    rows: list[IntArray] = field(default_factory=list)
+    cols: list[IntArray] = field(default_factory=list)
+    vals: list[FloatArray] = field(default_factory=list)
+    lo: list[FloatArray] = field(default_factory=list)
+    hi: list[FloatArray] = field(default_factory=list)
+    n: int = 0
+
+    def add(self, row: IntArray, col: IntArray, val: FloatArray, lo: FloatArray, hi: FloatArray) -> None:
+        """Add ``len(lo)`` rows; ``row`` holds local row numbers 0 .. len(lo) - 1."""
+        self.rows.append(np.asarray(row, dtype=np.int64) + self.n)
+        self.cols.append(np.asarray(col, dtype=np.int64))
+        self.vals.append(np.asarray(val, dtype=np.float64))
+        self.lo.append(np.asarray(lo, dtype=np.float64))
+        self.hi.append(np.asarray(hi, dtype=np.float64))
+        self.n += len(lo)
+
+    def matrix(self, n_vars: int) -> tuple[sp.csr_matrix, FloatArray, FloatArray]:
+        """The CSR matrix and row bounds."""
+        if not self.rows:
+            return sp.csr_matrix((0, n_vars)), np.zeros(0), np.zeros(0)
+        mat = sp.csr_matrix(
+            (np.concatenate(self.vals), (np.concatenate(self.rows), np.concatenate(self.cols))),
+            shape=(self.n, n_vars),
+        )
+        return mat, np.concatenate(self.lo), np.concatenate(self.hi)
+
+
+class _Model:
+    """The LP/MILP of one problem; variables x (session-slot powers) then auxiliaries."""
+
+    def __init__(self, problem: Problem, solver: str, time_limit_s: float | None) -> None:
+        self.p = problem
+        self.solver = solver
+        self.time_limit_s = time_limit_s
+        offset, sess, slot = variable_layout(problem)
+        self.offset, self.sess, self.slot = offset, sess, slot
+        nx = sess.shape[0]
+        self.nx = nx
+        self.discrete = bool((problem.min_kw[sess] > 0).any()) if nx else False
+        self.has_pv = bool((problem.pv_kw != 0).any())
+        t_count = problem.n_slots
+        # variable blocks
+        self.i_peak = nx
+        self.i_fair = nx + 1
+        self.i_grid = nx + 2
+        n_grid = t_count if self.has_pv else 0
+        self.i_on = self.i_grid + n_grid
+        n_on = nx if self.discrete else 0
+        self.n_vars = self.i_on + n_on
+        lb = np.zeros(self.n_vars)
+        ub = np.full(self.n_vars, math.inf)
+        ub[:nx] = problem.max_kw[sess]
+        ub[self.i_fair] = 1.0
+        if n_on:
+            ub[self.i_on :] = 1.0
+        self.lb, self.ub = lb, ub
+        self.rows = _Rows()
+        dt = problem.slot_h
+        # energy per session <= request
+        self.rows.add(
+            sess,
+            np.arange(nx),
+            np.full(nx, dt),
+            np.full(problem.n_sessions, -math.inf),
+            problem.energy_kwh.astype(float),
+        )
+        # site limit on grid import: load_t <= limit_t + pv_t
+        self.rows.add(
+            slot,
+            np.arange(nx),
+            np.ones(nx),
+            np.full(t_count, -math.inf),
+            problem.site_limit_kw + problem.pv_kw,
+        )
+        # peak: load_t - P <= pv_t
+        self.rows.add(
+            np.concatenate([slot, np.arange(t_count)]),
+            np.concatenate([np.arange(nx), np.full(t_count, self.i_peak)]),
+            np.concatenate([np.ones(nx), -np.ones(t_count)]),
+            np.full(t_count, -math.inf),
+            problem.pv_kw.astype(float),
+        )
+        # fairness: delivered_i - E_i * phi >= 0
+        self.rows.add(
+            np.concatenate([sess, np.arange(problem.n_sessions)]),
+            np.concatenate([np.arange(nx), np.full(problem.n_sessions, self.i_fair)]),
+            np.concatenate([np.full(nx, dt), -problem.deliverable_kwh()]),
+            np.zeros(problem.n_sessions),
+            np.full(problem.n_sessions, math.inf),
+        )
+        if self.has_pv:  # grid_t >= load_t - pv_t
+            self.rows.add(
+                np.concatenate([slot, np.arange(t_count)]),
+                np.concatenate([np.arange(nx), self.i_grid + np.arange(t_count)]),
+                np.concatenate([np.ones(nx), -np.ones(t_count)]),
+                np.full(t_count, -math.inf),
+                problem.pv_kw.astype(float),
+            )
+        if self.discrete:  # min_kw * on <= x <= max_kw * on
+            idx = np.arange(nx)
+            on = self.i_on + idx
+            self.rows.add(
+                np.concatenate([idx, idx]),
+                np.concatenate([idx, on]),
+                np.concatenate([np.ones(nx), -problem.max_kw[sess]]),
+                np.full(nx, -math.inf),
+                np.zeros(nx),
+            )
+            self.rows.add(
+                np.concatenate([idx, idx]),
+                np.concatenate([idx, on]),
+                np.concatenate([np.ones(nx), -problem.min_kw[sess]]),
+                np.zeros(nx),
+                np.full(nx, math.inf),
+            )
+        self._add_linear_limits()
+        self._phasor = self._phasor_terms()
+        for j, (_use, c, _limit) in enumerate(self._phasor):
+            for theta in _cone_directions(c):
+                self._add_cut(j, np.arange(t_count), np.full(t_count, theta))
+
+    # -- network limits -------------------------------------------------------------------
+    def _add_linear_limits(self) -> None:
+        p = self.p
+        var_evse = p.evse[self.sess]
+        for lim in p.network.linear:
+            coeff_by_evse = np.zeros(p.network.n_evse)
+            np.add.at(coeff_by_evse, lim.evse_index, lim.coeff)
+            c = coeff_by_evse[var_evse]
+            use = np.nonzero(c)[0]
+            if use.size == 0:
+                continue
+            self.rows.add(
+                self.slot[use],
+                use,
+                c[use],
+                np.full(p.n_slots, -math.inf),
+                np.full(p.n_slots, float(lim.limit)),
+            )
+
+    def _phasor_terms(self) -> list[tuple[IntArray, np.ndarray, float]]:
+        """Per phasor limit: the variables involved and their complex coefficients."""
+        p = self.p
+        var_evse = p.evse[self.sess]
+        out = []
+        for lim in p.network.phasor:
+            coeff_by_evse = np.zeros(p.network.n_evse, dtype=complex)
+            np.add.at(coeff_by_evse, lim.evse_index, lim.coeff)
+            c = coeff_by_evse[var_evse]
+            use = np.nonzero(c)[0]
+            out.append((use, c[use], float(lim.limit)))
+        return out
+
+    def _add_cut(self, j: int, slots: IntArray, theta: FloatArray) -> None:
+        """Tangent cuts ``Re(e^{-i theta} I_t) <= limit`` for phasor limit ``j`` at ``slots``."""
+        use, c, limit = self._phasor[j]
+        if use.size == 0 or slots.size == 0:
+            return
+        slot_of = self.slot[use]
+        # a limit that cannot bind in a slot (every session there at full power stays below it) needs no cut
+        reach = np.bincount(slot_of, weights=np.abs(c) * self.ub[use], minlength=self.p.n_slots)
+        binding = reach[slots] > limit
+        slots, theta = slots[binding], theta[binding]
+        pos = np.full(self.p.n_slots, -1)
+        pos[slots] = np.arange(slots.size)
+        sel = pos[slot_of] >= 0
+        if not sel.any():
+            return
+        row = pos[slot_of[sel]]
+        val = (c[sel] * np.exp(-1j * theta[row])).real
+        keep = np.abs(val) > 1e-9 * np.abs(c[sel])
+        row, val = row[keep], val[keep]
+        self.rows.add(row, use[sel][keep], val, np.full(slots.size, -math.inf), np.full(slots.size, limit))
+        return
+        self.rows.add(row, use[sel], val, np.full(slots.size, -math.inf), np.full(slots.size, limit))
+
+    def phasor_violations(self, x: FloatArray) -> int:
+        """Add a tangent cut wherever a line current exceeds its limit; return how many were added."""
+        added = 0
+        for j, (use, c, limit) in enumerate(self._phasor):
+            if use.size == 0:
+                continue
+            current = np.bincount(
+                self.slot[use], weights=(c * x[use]).real, minlength=self.p.n_slots
+            ) + 1j * (np.bincount(self.slot[use], weights=(c * x[use]).imag, minlength=self.p.n_slots))
+            mag = np.abs(current)
+            bad = np.nonzero(mag > limit * (1 + _PHASOR_REL_TOL))[0]
+            if bad.size:
+                self._add_cut(j, bad, np.angle(current[bad]))
+                added += bad.size
+        return added
+
+    # -- solving --------------------------------------------------------------------------
+    def solve(self, objective: FloatArray, maximize: bool) -> FloatArray:
+        """Solve with the current rows; repeat with more cuts until the phasor limits hold."""
+        for _ in range(_MAX_CUT_ROUNDS):
+            x = self._solve_once(objective, maximize)
+            if not self._phasor or self.phasor_violations(x) == 0:
+                return x
+        return x
+
+    def _solve_once(self, objective: FloatArray, maximize: bool) -> FloatArray:
+        mat, lo, hi = self.rows.matrix(self.n_vars)
+        model = mbh.ModelBuilderHelper()
+        model.fill_model_from_sparse_data(self.lb, self.ub, objective, lo, hi, mat)  # type: ignore[arg-type]
+        model.set_maximize(maximize)
+        solver_name = self.solver
+        if self.discrete:
+            for i in range(self.i_on, self.n_vars):
+                model.set_var_integrality(i, True)
+            solver_name = "scip"
+        solver = mbh.ModelSolverHelper(solver_name)
+        if not solver.solver_is_supported():
+            raise InvalidInputError(f"solver {solver_name!r} is not available in this OR-Tools build")
+        if self.time_limit_s is not None:
+            solver.set_time_limit_in_seconds(self.time_limit_s)
+        solver.solve(model)
+        status = solver.status()
+        if status not in (mbh.SolveStatus.OPTIMAL, mbh.SolveStatus.FEASIBLE):
+            raise InfeasibleError(f"the charging problem could not be solved ({status.name.lower()})")
+        return np.asarray(solver.variable_values(), dtype=np.float64)
+
+    def freeze(self, objective: FloatArray, value: float, maximize: bool) -> None:
+        """Keep the stage's optimum: ``objective . x >= value - tol`` (or ``<= value + tol``)."""
+        nz = np.nonzero(objective)[0]
+        tol = _REL_TOL * abs(value) + _ABS_TOL
+        if maximize:
+            zero = np.zeros(nz.size, dtype=np.int64)
+            self.rows.add(zero, nz, objective[nz], np.array([value - tol]), np.array([math.inf]))
+        else:
+            zero = np.zeros(nz.size, dtype=np.int64)
+            self.rows.add(zero, nz, objective[nz], np.array([-math.inf]), np.array([value + tol]))
+
+
+def _objective_vectors(m: _Model) -> dict[str, FloatArray]:
+    p = m.p
+    dt = p.slot_h
+    energy = np.zeros(m.n_vars)
+    energy[: m.nx] = dt
+    fair = np.zeros(m.n_vars)
+    fair[m.i_fair] = 1.0
+    peak = np.zeros(m.n_vars)
+    peak[m.i_peak] = 1.0
+    cost = np.zeros(m.n_vars)
+    if m.has_pv:
+        cost[m.i_grid : m.i_grid + p.n_slots] = p.price_eur_per_kwh * dt
+    else:
+        cost[: m.nx] = p.price_eur_per_kwh[m.slot] * dt
+    early = np.zeros(m.n_vars)
+    early[: m.nx] = dt * (1.0 + m.slot) / max(p.n_slots, 1)
+    return {"energy": energy, "fairness": fair, "peak": peak, "cost": cost, "early": early}
+
+
+def optimize(
+    problem: Problem,
+    objective: str = "min-peak",
+    *,
+    peak_floor_kw: float = 0.0,
+    fairness: bool = True,
+    tie_break_early: bool = True,
+    solver: str = "glop",
+    time_limit_s: float | None = None,
+) -> Schedule:
+    """The lexicographically optimal schedule of ``problem`` for ``objective``.
+
+    ``peak_floor_kw`` is a peak already paid for (online operation): peaks up to it cost nothing.
+    """
+    if objective not in OBJECTIVES:
+        raise InvalidInputError(f"unknown objective {objective!r} (expected one of {', '.join(OBJECTIVES)})")
+    start = time.perf_counter()
+    m = _Model(problem, solver, time_limit_s)
+    offset = m.offset
+    if m.nx == 0:
+        return Schedule(problem, np.zeros(0), offset, {}, time.perf_counter() - start)
+    vec = _objective_vectors(m)
+    values: dict[str, float] = {}
+    m.lb[m.i_peak] = max(peak_floor_kw, 0.0)
+
+    def stage(name: str, maximize: bool, previous: FloatArray | None) -> FloatArray:
+        try:
+            x = m.solve(vec[name], maximize)
+        except InfeasibleError:
+            if previous is None:
+                raise
+            return previous  # numerical trouble in a later stage: keep the earlier stages' optimum
+        values[name] = float(vec[name] @ x)
+        m.freeze(vec[name], values[name], maximize)
+        return x
+
+    x = stage("energy", True, None)
+    requested = float(np.minimum(problem.energy_kwh, problem.deliverable_kwh()).sum())
+    if fairness and values["energy"] < requested * (1 - 1e-6) - 1e-6:
+        x = stage("fairness", True, x)
+    has_prices = bool(np.ptp(problem.price_eur_per_kwh) > 0) or m.has_pv
+    order: list[tuple[str, bool]] = []
+    if objective == "min-peak":
+        order = [("peak", False)] + ([("cost", False)] if has_prices else [])
+    elif objective == "min-cost":
+        order = [("cost", False), ("peak", False)]
+    if tie_break_early:
+        order.append(("early", False))
+    for name, maximize in order:
+        x = stage(name, maximize, x)
+    power = _repair(problem, m, x[: m.nx])
+    sched = Schedule(problem, power, offset, values, time.perf_counter() - start)
+    return sched
+
+
+def _repair(problem: Problem, m: _Model, x: FloatArray) -> FloatArray:
+    """Remove solver round-off: clip to bounds, never above a request, limits or phasor limits."""
+    sess, slot = m.sess, m.slot
+    x = np.clip(x, 0.0, problem.max_kw[sess])
+    x[x < 1e-9] = 0.0
+    if m.discrete:
+        low = (x > 0) & (x < problem.min_kw[sess])
+        x[low] = np.where(x[low] >= 0.5 * problem.min_kw[sess][low], problem.min_kw[sess][low], 0.0)
+    delivered = np.bincount(sess, weights=x, minlength=problem.n_sessions) * problem.slot_h
+    with np.errstate(divide="ignore", invalid="ignore"):
+        factor = np.where(delivered > problem.energy_kwh, problem.energy_kwh / delivered, 1.0)
+    x = x * factor[sess]
+    scale = np.ones(problem.n_slots)
+    load = np.bincount(slot, weights=x, minlength=problem.n_slots)
+    cap = problem.site_limit_kw + problem.pv_kw
+    with np.errstate(divide="ignore", invalid="ignore"):
+        scale = np.minimum(scale, np.where(load > cap, np.maximum(cap, 0.0) / load, 1.0))
+    var_evse = problem.evse[sess]
+    for lim in problem.network.linear:
+        coeff_by_evse = np.zeros(problem.network.n_evse)
+        np.add.at(coeff_by_evse, lim.evse_index, lim.coeff)
+        value = np.bincount(slot, weights=coeff_by_evse[var_evse] * x, minlength=problem.n_slots)
+        with np.errstate(divide="ignore", invalid="ignore"):
+            scale = np.minimum(scale, np.where(value > lim.limit, lim.limit / value, 1.0))
+    for use, c, limit in m._phasor:
+        if use.size == 0:
+            continue
+        re = np.bincount(slot[use], weights=(c * x[use]).real, minlength=problem.n_slots)
+        im = np.bincount(slot[use], weights=(c * x[use]).imag, minlength=problem.n_slots)
+        mag = np.hypot(re, im)
+        with np.errstate(divide="ignore", invalid="ignore"):
+            scale = np.minimum(scale, np.where(mag > limit, limit / mag, 1.0))
+    return x * scale[slot]
+
+
+def independent_groups(problem: Problem) -> list[tuple[int, int, IntArray]]:
+    """Split sessions into groups whose slot ranges do not overlap: ``(start, stop, sessions)``."""
+    has = problem.last > problem.first
+    idx = np.nonzero(has)[0]
+    if idx.size == 0:
+        return []
+    order = idx[np.argsort(problem.first[idx], kind="stable")]
+    groups: list[tuple[int, int, IntArray]] = []
+    cur: list[int] = []
+    cur_start = int(problem.first[order[0]])
+    cur_end = -1
+    for i in order:
+        f, last = int(problem.first[i]), int(problem.last[i])
+        if cur and f >= cur_end:
+            groups.append((cur_start, cur_end, np.array(cur, dtype=np.int64)))
+            cur, cur_start = [], f
+        cur.append(int(i))
+        cur_end = max(cur_end, last)
+    groups.append((cur_start, cur_end, np.array(cur, dtype=np.int64)))
+    return groups
+
+
+def optimize_decomposed(
+    problem: Problem,
+    objective: str = "min-peak",
+    *,
+    progress: Callable[[int, int], None] | None = None,
+    **kwargs: object,
+) -> Schedule:
+    """:func:`optimize` on each independent group of sessions (e.g. day by day), joined again.
+
+    Exact for energy, fairness within groups, peak (the peak of later groups is floored at the
+    highest peak found so far, which is free) and cost.
+    """
+    groups = independent_groups(problem)
+    offset, _sess, _slot = variable_layout(problem)
+    power = np.zeros(_sess.shape[0])
+    floor = float(kwargs.pop("peak_floor_kw", 0.0))  # type: ignore[arg-type]
+    start = time.perf_counter()
+    values: dict[str, float] = {}
+    for k, (a, b, idx) in enumerate(groups):
+        sub = problem.window(a, b, idx)
+        sched = optimize(sub, objective, peak_floor_kw=floor, **kwargs)  # type: ignore[arg-type]
+        if objective == "min-peak":
+            floor = max(floor, sched.peak_kw())
+        for j, i in enumerate(idx):
+            n = int(problem.last[i] - problem.first[i])
+            power[offset[i] : offset[i] + n] = sched.session_power(j)
+        for key, v in sched.objective_values.items():
+            values[key] = values.get(key, 0.0) + v if key != "peak" else max(values.get(key, 0.0), v)
+        if progress is not None:
+            progress(k + 1, len(groups))
+    return Schedule(problem, power, offset, values, time.perf_counter() - start)
