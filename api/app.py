@@ -116,3 +116,4 @@ def _register_capabilities(app: OpenAPI, settings: Settings, capabilities: list[
 
     app.register_blueprint(create_demo_blueprint(settings.data_dir / "demo"))
     capabilities.append("demo-feeds")
+    __import__("api.routes_charging", fromlist=["register"]).register(app, capabilities)
