@@ -20,11 +20,14 @@ import tempfile
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field, fields
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import numpy as np
 
 from mobility.errors import GtfsError
-from mobility.gtfs import GtfsFeed, default_namespace, load_feed
+
+if TYPE_CHECKING:  # pandas and gtfs-kit load only when a timetable is built, not from the cache
+    from mobility.gtfs import GtfsFeed
 
 CACHE_VERSION = 3
 DAY_S = 86_400
@@ -396,6 +399,8 @@ def build_timetable(
 
     A date without any service gives a timetable without trips (``n_trips == 0``).
     """
+    from mobility.gtfs import default_namespace, load_feed
+
     feed_paths = [Path(p) for p in paths]
     namespaced = len(feed_paths) > 1
     slices: list[_Slice] = []
