@@ -27,8 +27,8 @@ class ProgramPhase:
 class Intersection:
     """One traffic-light system: its green phases, lanes and transition times.
 
-    ``served[p, l]`` is 1.0 when green phase ``p`` gives a protected green (``G``) to incoming lane
-    ``l``, 0.5 for a permissive green (``g``) only, 0 otherwise.
+    ``served[p, l]`` is the share of incoming lane ``l``'s movements that green phase ``p`` releases
+    (a permissive ``g`` counts half): 1.0 when all of them have a protected green.
     """
 
     tls_id: str
@@ -46,6 +46,10 @@ class Intersection:
     served: np.ndarray
     link_in: np.ndarray  # link index -> in-lane index (-1 if none)
     link_out_lanes: list[list[str]] = field(default_factory=list)  # per in-lane: reachable out lanes
+    approach_lanes: list[list[str]] = field(
+        default_factory=list
+    )  # per in-lane: upstream chain, stop line last
+    approach_lengths_m: list[list[float]] = field(default_factory=list)  # lengths of those lanes
 
     @property
     def n_phases(self) -> int:
@@ -118,6 +122,12 @@ def build_intersection(
                 out_lanes.append(out_lane)
             if out_lane:
                 lane_out.setdefault(in_lane, []).append(out_lane)
+    # served[p, l]: share of lane l's movements that phase p lets go (permissive counts half); a
+    # shared lane whose only green movement is a turn is blocked by the vehicles behind the turners.
+    n_links_of_lane = np.zeros(len(in_lanes))
+    for lane in link_in:
+        if lane >= 0:
+            n_links_of_lane[lane] += 1
     served = np.zeros((len(greens), len(in_lanes)))
     for p, state in enumerate(greens):
         for i, c in enumerate(state[: len(links)]):
@@ -125,9 +135,10 @@ def build_intersection(
             if lane < 0:
                 continue
             if c == "G":
-                served[p, lane] = 1.0
+                served[p, lane] += 1.0
             elif c == "g":
-                served[p, lane] = max(served[p, lane], 0.5)
+                served[p, lane] += 0.5
+    served /= np.maximum(1.0, n_links_of_lane)[None, :]
     return Intersection(
         tls_id=tls_id,
         program_id=program_id,

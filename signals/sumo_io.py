@@ -128,8 +128,36 @@ def probe_intersections(sumo: Any, args: list[str]) -> list[Intersection]:
         sumo.close()
 
 
-def read_intersections(sumo: Any) -> list[Intersection]:
-    """The controllable intersections of the running simulation (active programs)."""
+def _predecessors(sumo: Any) -> dict[str, list[str]]:
+    pred: dict[str, list[str]] = {}
+    for lane in sumo.lane.getIDList():
+        if lane.startswith(":"):
+            continue
+        for link in sumo.lane.getLinks(lane):
+            pred.setdefault(link[0], []).append(lane)
+    return pred
+
+
+def approach_chain(
+    lane: str, pred: dict[str, list[str]], length: dict[str, float], stop: set[str], range_m: float
+) -> list[str]:
+    """Lanes from up to ``range_m`` upstream to ``lane`` (stop line last), following the longest
+    predecessor and stopping at lanes that end at another signal."""
+    chain = [lane]
+    total = length[lane]
+    while total < range_m:
+        options = [p for p in pred.get(chain[0], []) if p not in chain and p not in stop]
+        if not options:
+            break
+        best = max(options, key=lambda x: length[x])
+        chain.insert(0, best)
+        total += length[best]
+    return chain
+
+
+def read_intersections(sumo: Any, range_m: float = 100.0) -> list[Intersection]:
+    """The controllable intersections of the running simulation (active programs), each approach
+    lane with its upstream chain of lanes up to ``range_m`` (for detectors)."""
     result: list[Intersection] = []
     for tls in sumo.trafficlight.getIDList():
         program = sumo.trafficlight.getProgram(tls)
@@ -150,6 +178,27 @@ def read_intersections(sumo: Any) -> list[Intersection]:
         inter = build_intersection(tls, program, phases, links, lengths, speeds)
         if inter is not None:
             result.append(inter)
+    if result:
+        pred = _predecessors(sumo)
+        controlled = {lane for inter in result for lane in inter.in_lanes}
+        all_lengths: dict[str, float] = {}
+        for inter in result:
+            for lane in inter.in_lanes:
+                todo = [lane]
+                seen: set[str] = set()
+                while todo:  # lengths of the lanes a chain may use
+                    x = todo.pop()
+                    if x in seen:
+                        continue
+                    seen.add(x)
+                    all_lengths[x] = float(sumo.lane.getLength(x))
+                    if len(seen) < 50:
+                        todo.extend(pred.get(x, []))
+            inter.approach_lanes = [
+                approach_chain(lane, pred, all_lengths, controlled - {lane}, range_m)
+                for lane in inter.in_lanes
+            ]
+            inter.approach_lengths_m = [[all_lengths[x] for x in chain] for chain in inter.approach_lanes]
     return result
 
 
@@ -175,23 +224,39 @@ def write_tllogic_file(
 
 
 def write_detector_file(path: Path, inters: list[Intersection], range_m: float = 100.0) -> dict[str, Any]:
-    """Add a lane-area detector (up to ``range_m`` before the stop line) and an induction loop at its
-    upstream end on every incoming lane. Returns ``{lane: (e2_id, e1_id, detector_length_m)}``."""
+    """Add a lane-area detector covering up to ``range_m`` before the stop line of every incoming lane
+    (continued onto upstream lanes when the lane is short) and an induction loop at its upstream end.
+    Returns ``{lane: (e2_id, e1_id, detector_length_m)}``."""
     done: dict[str, Any] = {}
     lines = ["<?xml version='1.0' encoding='UTF-8'?>", "<additional>"]
     for inter in inters:
-        for lane, length in zip(inter.in_lanes, inter.lane_length_m, strict=True):
+        chains = inter.approach_lanes or [[lane] for lane in inter.in_lanes]
+        lengths = inter.approach_lengths_m or [[float(x)] for x in inter.lane_length_m]
+        for lane, chain, chain_len in zip(inter.in_lanes, chains, lengths, strict=True):
             if lane in done:
                 continue
-            det_len = float(max(1.0, min(range_m, length - 0.5)))
-            start = max(0.0, float(length) - det_len - 0.1)
             e2, e1 = f"knoten_e2_{len(done)}", f"knoten_e1_{len(done)}"
+            stop_len = float(inter.lane_length_m[inter.in_lanes.index(lane)])
+            if len(chain) == 1:
+                det_len = float(max(1.0, min(range_m, stop_len - 0.5)))
+                start = max(0.0, stop_len - det_len - 0.1)
+                lines.append(
+                    f'    <laneAreaDetector id="{e2}" lane={quoteattr(lane)} pos="{start:.2f}" '
+                    f'endPos="{stop_len - 0.1:.2f}" freq="100000" file="{os.devnull}"/>'
+                )
+                first = lane
+            else:
+                first = chain[0]
+                first_len = chain_len[0]
+                rest = sum(chain_len[1:])
+                start = max(0.0, first_len - max(1.0, range_m - rest))
+                det_len = first_len - start + rest
+                lines.append(
+                    f'    <laneAreaDetector id="{e2}" lanes={quoteattr(" ".join(chain))} pos="{start:.2f}" '
+                    f'endPos="{stop_len - 0.1:.2f}" freq="100000" file="{os.devnull}"/>'
+                )
             lines.append(
-                f'    <laneAreaDetector id="{e2}" lane={quoteattr(lane)} pos="{start:.2f}" '
-                f'endPos="{float(length) - 0.1:.2f}" freq="100000" file="{os.devnull}"/>'
-            )
-            lines.append(
-                f'    <inductionLoop id="{e1}" lane={quoteattr(lane)} pos="{start:.2f}" '
+                f'    <inductionLoop id="{e1}" lane={quoteattr(first)} pos="{start:.2f}" '
                 f'freq="100000" file="{os.devnull}"/>'
             )
             done[lane] = (e2, e1, det_len)

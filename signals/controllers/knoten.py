@@ -199,6 +199,8 @@ class _Node:
         self.e2 = [d[0] for d in detectors]
         self.e1 = [d[1] for d in detectors]
         self.det_len_m = np.array([d[2] for d in detectors])
+        chains = inter.approach_lengths_m or [[float(x)] for x in inter.lane_length_m]
+        self.approach_m = np.array([sum(c) for c in chains])
         self.rate_veh_s = np.zeros(len(detectors))
         self.last_count = np.zeros(len(detectors))
         self.last_read_s = -1.0
@@ -261,7 +263,7 @@ class KnotenController(Controller):
         moving = np.maximum(0.0, count - halt)
         t0 = np.minimum(halt * VEHICLE_SPACING_M, node.det_len_m) / speed
         t1 = np.maximum(t0 + 1.0, node.det_len_m / speed)
-        t_full = np.maximum(t1, inter.lane_length_m / speed)
+        t_full = np.maximum(t1, node.approach_m / speed)
         times = np.arange(1, p.horizon_s + 1, dtype=float)
         cum = moving[:, None] * np.clip((times[None, :] - t0[:, None]) / (t1 - t0)[:, None], 0.0, 1.0)
         cum += node.rate_veh_s[:, None] * np.clip(times[None, :] - t1[:, None], 0.0, None)
