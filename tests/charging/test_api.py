@@ -1,0 +1,83 @@
+"""``POST /api/v1/charging/plan``."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from api.app import create_app
+from api.settings import Settings
+
+
+@pytest.fixture
+def client(tmp_path: Path):  # type: ignore[no-untyped-def]
+    return create_app(Settings(data_dir=tmp_path)).test_client()
+
+
+def _body(**changes: Any) -> dict[str, Any]:
+    body: dict[str, Any] = {
+        "sessions": [
+            {
+                "session_id": "a",
+                "evse_id": "E1",
+                "arrival": "2026-11-27T08:00:00+01:00",
+                "departure": "2026-11-27T10:00:00+01:00",
+                "energy_kwh": 10,
+                "max_kw": 11,
+            },
+            {
+                "session_id": "b",
+                "evse_id": "E2",
+                "arrival": "2026-11-27T08:10:00+01:00",
+                "departure": "2026-11-27T09:00:00+01:00",
+                "energy_kwh": 10,
+                "max_kw": 11,
+            },
+        ],
+        "site_limit_kw": 12,
+        "slot_minutes": 15,
+        "objective": "min-peak",
+    }
+    body.update(changes)
+    return body
+
+
+def test_plan_route(client) -> None:  # type: ignore[no-untyped-def]
+    r = client.post("/api/v1/charging/plan", json=_body(profiles="ocpp201"))
+    assert r.status_code == 200
+    data = r.get_json()
+    assert data["summary"]["peak_kw"] <= 12.0 + 1e-9
+    assert {row["session_id"] for row in data["plan"]} == {"a", "b"}
+    assert data["plan"][0]["slot_start"] == "2026-11-27T08:00:00+01:00"
+    b_starts = [row["slot_start"] for row in data["plan"] if row["session_id"] == "b"]
+    assert b_starts == ["2026-11-27T08:15:00+01:00", "2026-11-27T08:30:00+01:00", "2026-11-27T08:45:00+01:00"]
+    assert len(data["profiles"]) == 2
+    assert "/api/v1/charging/plan" in client.get("/api/v1/openapi.json").get_json()["paths"]
+
+
+@pytest.mark.parametrize(
+    ("change", "needle"),
+    [
+        ({"site_limit_kw": 0}, "site_limit_kw"),
+        ({"evses": [{"evse_id": "E1", "max_kw": 11}]}, "unknown EVSE 'E2'"),
+        ({"objective": "min-cost"}, "needs prices"),
+    ],
+)
+def test_plan_route_errors(client, change: dict[str, Any], needle: str) -> None:  # type: ignore[no-untyped-def]
+    r = client.post("/api/v1/charging/plan", json=_body(**change))
+    assert r.status_code == 400
+    assert r.mimetype == "application/problem+json"
+    assert needle in r.get_json()["detail"]
+
+
+def test_plan_route_session_errors(client) -> None:  # type: ignore[no-untyped-def]
+    body = _body()
+    body["sessions"][1]["departure"] = "2026-11-27T08:00:00+01:00"
+    r = client.post("/api/v1/charging/plan", json=body)
+    assert r.status_code == 400 and "not after arrival" in r.get_json()["detail"]
+    body = _body()
+    body["sessions"][0]["energy_kwh"] = -1
+    r = client.post("/api/v1/charging/plan", json=body)
+    assert r.status_code == 400 and "energy_kwh" in r.get_json()["detail"]
