@@ -35,49 +35,60 @@ def critical_ratios(inter: Intersection, lane_flow_veh_h: np.ndarray) -> np.ndar
     return y
 
 
-def _webster_delay(y: np.ndarray, flows: np.ndarray, greens: np.ndarray, cycle_s: float) -> float:
-    total = 0.0
-    for yi, qi, gi in zip(y, flows, greens, strict=True):
-        if qi <= 0:
-            continue
-        lam = gi / cycle_s
-        x = min(0.98, yi * cycle_s / max(gi, 1e-6))
-        q_s = qi / 3600.0
-        total += qi * (cycle_s * (1 - lam) ** 2 / (2 * (1 - lam * x)) + x * x / (2 * q_s * (1 - x)))
-    return total
+def _phase_delay(y: float, flow_veh_h: float, green_s: float, cycle_s: float) -> float:
+    """Webster's delay (vehicle-seconds per second) of one phase; steep beyond capacity."""
+    if flow_veh_h <= 0:
+        return 0.0
+    lam = green_s / cycle_s
+    x = y * cycle_s / max(green_s, 1e-6)
+    q_s = flow_veh_h / 3600.0
+    x_c = min(x, 0.95)
+    delay = cycle_s * (1 - lam) ** 2 / (2 * (1 - lam * x_c)) + x_c * x_c / (2 * q_s * (1 - x_c))
+    return q_s * (delay + 2000.0 * max(0.0, x - x_c))
 
 
-def _split_lp(y: np.ndarray, cycle_s: int, lost_s: float, min_green_s: float) -> np.ndarray | None:
-    """Greens for a given cycle maximising the smallest capacity margin g_p - y_p C (GLOP LP)."""
-    from ortools.linear_solver import pywraplp
+def _split_cp(
+    y: np.ndarray, phase_flow: np.ndarray, cycle_s: int, lost_s: float, min_green_s: float
+) -> tuple[float, np.ndarray] | None:
+    """Integer greens for a given cycle minimising the summed Webster delay (CP-SAT: one green per
+    phase, greens adding up to the cycle minus the lost time)."""
+    from ortools.sat.python import cp_model
 
-    solver = pywraplp.Solver.CreateSolver("GLOP")
-    if solver is None:  # pragma: no cover - GLOP ships with ortools
-        raise RuntimeError("OR-Tools GLOP solver unavailable")
-    available = cycle_s - lost_s
-    if available < min_green_s * len(y):
+    available = round(cycle_s - lost_s)
+    lo = math.ceil(min_green_s)
+    n = len(y)
+    if available < lo * n:
         return None
-    g = [solver.NumVar(min_green_s, available, f"g{p}") for p in range(len(y))]
-    mu = solver.NumVar(-available, available, "mu")
-    solver.Add(sum(g) == available)
-    for p, yp in enumerate(y):
-        if yp > 0:
-            solver.Add(g[p] - float(yp) * cycle_s >= mu * float(max(yp, 0.05)))
-    solver.Maximize(mu)
-    if solver.Solve() != pywraplp.Solver.OPTIMAL:
+    model = cp_model.CpModel()
+    options = range(lo, available - lo * (n - 1) + 1)
+    choice = {}
+    terms = []
+    for p in range(n):
+        for g in options:
+            v = model.new_bool_var(f"g{p}_{g}")
+            choice[p, g] = v
+            terms.append(round(100.0 * _phase_delay(float(y[p]), float(phase_flow[p]), g, cycle_s)) * v)
+        model.add_exactly_one(choice[p, g] for g in options)
+    model.add(sum(g * choice[p, g] for p in range(n) for g in options) == available)
+    model.minimize(sum(terms))
+    solver = cp_model.CpSolver()
+    solver.parameters.num_workers = 1
+    solver.parameters.max_time_in_seconds = 2.0
+    if solver.solve(model) not in (cp_model.OPTIMAL, cp_model.FEASIBLE):
         return None
-    return np.array([v.solution_value() for v in g])
+    greens = np.array([next(g for g in options if solver.value(choice[p, g])) for p in range(n)], dtype=float)
+    return solver.objective_value / 100.0, greens
 
 
 def webster_plan(
     inter: Intersection,
     lane_flow_veh_h: np.ndarray,
-    min_green_s: float = 5.0,
+    min_green_s: float = 7.0,
     min_cycle_s: int = 30,
     max_cycle_s: int = 120,
     cycle_s: int | None = None,
 ) -> FixedPlan:
-    """Cycle and splits minimising Webster's delay over the candidate cycles (splits by LP)."""
+    """Cycle and splits minimising Webster's delay over the candidate cycles (splits by CP-SAT)."""
     y = critical_ratios(inter, lane_flow_veh_h)
     lost_s = inter.n_phases * (inter.yellow_s + inter.all_red_s)
     phase_flow = np.zeros(inter.n_phases)
@@ -85,22 +96,16 @@ def webster_plan(
         if inter.served[:, lane].max() > 0:
             phase_flow[int(np.argmax(inter.served[:, lane]))] += lane_flow_veh_h[lane]
     lo = max(min_cycle_s, math.ceil(lost_s + min_green_s * inter.n_phases))
-    candidates = [cycle_s] if cycle_s is not None else list(range(lo, max(lo, max_cycle_s) + 1, 2))
+    candidates = [cycle_s] if cycle_s is not None else list(range(lo, max(lo, max_cycle_s) + 1, 5))
     best: tuple[float, int, np.ndarray] | None = None
     for c in candidates:
-        greens = _split_lp(y, int(c), lost_s, min_green_s)
-        if greens is None:
-            continue
-        d = _webster_delay(y, phase_flow, greens, float(c))
-        if best is None or d < best[0]:
-            best = (d, int(c), greens)
+        found = _split_cp(y, phase_flow, int(c), lost_s, min_green_s)
+        if found is not None and (best is None or found[0] < best[0]):
+            best = (found[0], int(c), found[1])
     if best is None:
         raise ValueError(f"traffic light {inter.tls_id}: no feasible cycle up to {max_cycle_s} s")
     _, c, greens = best
-    ints = np.floor(greens).astype(int)
-    rest = round(c - lost_s) - int(ints.sum())
-    for idx in np.argsort(-(greens - ints))[: max(0, rest)]:
-        ints[idx] += 1
+    ints = greens.astype(int)
     return FixedPlan(inter.tls_id, round(ints.sum() + lost_s), [int(v) for v in ints])
 
 

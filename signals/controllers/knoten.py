@@ -220,6 +220,7 @@ class KnotenController(Controller):
         self.nodes: list[_Node] = []
         self._detectors: dict[str, Any] = {}
         self._outflow: dict[str, tuple[float, np.ndarray]] = {}  # out lane -> (t0, veh/s profile)
+        self._lane_length_m: dict[str, float] = {}
 
     def prepare(self, ctx: RunContext) -> list[Path]:
         path = ctx.workdir / "knoten.det.xml"
@@ -244,6 +245,11 @@ class KnotenController(Controller):
                         down, down_idx = by_in_lane[out]
                         share = 1.0 / max(1, len(outs))
                         down.upstream[down_idx].append((node, lane_idx, share))
+
+    def _length(self, sim: Any, lane: str) -> float:
+        if lane not in self._lane_length_m:
+            self._lane_length_m[lane] = float(sim.lane.getLength(lane))
+        return self._lane_length_m[lane]
 
     def _observe(self, sim: Any, node: _Node, now_s: float) -> LaneForecast:
         p = self.params
@@ -285,11 +291,15 @@ class KnotenController(Controller):
             start = int(np.ceil(t_full[i]))
             if start < p.horizon_s:
                 arrivals[i, start:] = predicted[start:]
-        blocked = np.zeros(n)
+        blocked = np.zeros(n)  # exits whose queue reaches back to their entry cannot take vehicles
         for i, outs in enumerate(inter.link_out_lanes):
             if outs:
-                occ = [sim.lane.getLastStepOccupancy(o) for o in outs]
-                blocked[i] = float(np.mean([o > 0.85 for o in occ]))
+                full = [
+                    sim.lane.getLastStepHaltingNumber(o) * VEHICLE_SPACING_M
+                    >= self._length(sim, o) - VEHICLE_SPACING_M
+                    for o in outs
+                ]
+                blocked[i] = float(np.mean(full))
         return LaneForecast(halt, arrivals, blocked)
 
     def _decide(self, sim: Any, node: _Node, now_s: float) -> None:
