@@ -110,7 +110,6 @@ def _raptor(
         n_pat = 0
         for m in range(n_marked):
             s = ws_marked_list[m]
-            ws_marked[s] = 0
             for e in range(stop_pat_off[s], stop_pat_off[s + 1]):
                 p = stop_pat[e]
                 i = stop_pat_pos[e]
@@ -122,7 +121,6 @@ def _raptor(
                     n_pat += 1
                 elif i < ws_pat_start[p]:
                     ws_pat_start[p] = i
-        n_marked = 0
         n_ride = 0
         improved_target = False
         for q in range(n_pat):
@@ -159,7 +157,9 @@ def _raptor(
                             improved_target = True
                             if record:
                                 front_stop[k] = s
-                if pat_pickup[so + i] != 0:
+                # only stops whose label improved in the previous round can give a better trip: the
+                # others were tried with the same label in an earlier round
+                if ws_marked[s] != 0 and pat_pickup[so + i] != 0:
                     label = ws_board[s]
                     if label != inf and (not prune or label < target_best):
                         hi = -1
@@ -175,6 +175,9 @@ def _raptor(
                                 cur_round = ws_board_round[s]
         if record and improved_target:
             front_arr[k] = target_best
+        for m in range(n_marked):
+            ws_marked[ws_marked_list[m]] = 0
+        n_marked = 0
         # one walk (or staying) after each ride
         for m in range(n_ride):
             s = ws_ride_list[m]
