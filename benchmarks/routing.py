@@ -10,7 +10,9 @@ that its peak memory (max RSS, build included) is its own.  For each:
 
 * cold build (GTFS read + patterns) and cache write; cache load (npz + footpath CSR);
 * 1,000 random earliest-arrival stop-to-stop queries (seeded; stops served on the date,
-  departures 06:00-20:00; ``--transfers gtfs``), timed one by one after a warm-up: p50/p95/p99;
+  departures 06:00-20:00), timed one by one after a warm-up (wall clock p50/p95/p99 and process
+  CPU time), with ``--transfers gtfs`` footpaths and again with the walk mode (transfers.txt plus
+  crow-fly walks within 400 m at 1.2 m/s);
 * ``knoten route-batch`` with N and with 1 query(ies): (t_N - t_1) / (N - 1);
 * optionally pyraptor on the same timetable and the first queries (see pyraptor_harness.py).
 
@@ -80,6 +82,34 @@ def _time_route_batch(feeds: list[Path], date: str, cache: Path, stops: list[str
     return (walls[n] - walls[1]) / (n - 1)
 
 
+def _latencies(router, pairs, times) -> dict:
+    """Time every query alone (wall clock and process CPU time) after a JIT warm-up."""
+    n_queries = len(pairs)
+    router.earliest_arrival(np.array([pairs[0][0]]), np.array([pairs[0][1]]), int(times[0]))
+    lat = np.empty(n_queries)
+    cpu = np.empty(n_queries)
+    answers = []
+    for q in range(n_queries):
+        o, d = np.array([pairs[q][0]], np.int32), np.array([pairs[q][1]], np.int32)
+        c0 = time.process_time()
+        t0 = time.perf_counter()
+        answers.append(router.earliest_arrival(o, d, int(times[q])))
+        lat[q] = time.perf_counter() - t0
+        cpu[q] = time.process_time() - c0
+    ms = lat * 1000
+    return {
+        "p50_ms": float(np.percentile(ms, 50)),
+        "p95_ms": float(np.percentile(ms, 95)),
+        "p99_ms": float(np.percentile(ms, 99)),
+        "mean_ms": float(ms.mean()),
+        "cpu_p50_ms": float(np.percentile(cpu * 1000, 50)),
+        "cpu_p95_ms": float(np.percentile(cpu * 1000, 95)),
+        "reachable": sum(a >= 0 for a, _ in answers) / n_queries,
+        "answers": answers,
+        "ms": ms,
+    }
+
+
 def run_one(
     name: str,
     feeds: list[Path],
@@ -91,7 +121,14 @@ def run_one(
 ) -> dict:
     """Benchmark one dataset in this process."""
     from mobility.raptor import Router
-    from mobility.timetable import build_timetable, cache_path, gtfs_footpaths, load_cached, save_timetable
+    from mobility.timetable import (
+        build_timetable,
+        cache_path,
+        gtfs_footpaths,
+        load_cached,
+        save_timetable,
+        walk_footpaths,
+    )
 
     day = dt.date.fromisoformat(date)
     result: dict = {"dataset": name, "date": date, "feeds": [f.name for f in feeds]}
@@ -113,33 +150,22 @@ def run_one(
     tt = load_cached(target)
     tt.use_footpaths(gtfs_footpaths(tt))
     result["load_s"] = time.perf_counter() - start
+    start = time.perf_counter()
+    tt.use_footpaths(walk_footpaths(tt))
+    result["walk_footpaths_s"] = time.perf_counter() - start
 
-    router = Router(tt)
     served = np.unique(tt.pat_stops)
     rng = np.random.default_rng(2026)
     pairs = [rng.choice(served, 2, replace=False) for _ in range(n_queries)]
     times = rng.integers(6 * 3600, 20 * 3600, size=n_queries)
-    router.earliest_arrival(np.array([pairs[0][0]]), np.array([pairs[0][1]]), int(times[0]))  # JIT warm-up
-    lat = np.empty(n_queries)
-    cpu = np.empty(n_queries)
-    answers = []
-    for q in range(n_queries):
-        o, d = np.array([pairs[q][0]], np.int32), np.array([pairs[q][1]], np.int32)
-        c0 = time.process_time()
-        t0 = time.perf_counter()
-        answers.append(router.earliest_arrival(o, d, int(times[q])))
-        lat[q] = time.perf_counter() - t0
-        cpu[q] = time.process_time() - c0
-    ms = lat * 1000
-    result.update(
-        p50_ms=float(np.percentile(ms, 50)),
-        p95_ms=float(np.percentile(ms, 95)),
-        p99_ms=float(np.percentile(ms, 99)),
-        mean_ms=float(ms.mean()),
-        cpu_p50_ms=float(np.percentile(cpu * 1000, 50)),
-        cpu_p95_ms=float(np.percentile(cpu * 1000, 95)),
-        reachable=sum(a >= 0 for a, _ in answers) / n_queries,
-    )
+    walk = _latencies(Router(tt), pairs, times)
+    result.update({f"walk_{k}": v for k, v in walk.items() if k not in ("answers", "ms")})
+    result["walk_footpaths"] = len(tt.tr_to)
+    tt.use_footpaths(gtfs_footpaths(tt))
+    router = Router(tt)
+    gtfs = _latencies(router, pairs, times)
+    answers, ms = gtfs.pop("answers"), gtfs.pop("ms")
+    result.update(gtfs)
     stop_ids = [str(s) for s in tt.stop_ids[served]]
     result["route_batch_ms"] = 1000 * _time_route_batch(feeds, date, cache, stop_ids, n_queries)
     result["peak_rss_mib"] = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
@@ -224,12 +250,13 @@ def table(rows: list[dict]) -> str:
     """Markdown table of the results."""
     head = (
         "| dataset | stop times (date) | build s | load s | peak RSS MiB | p50 ms | p95 ms | p99 ms "
-        "| CPU p50/p95 ms | route-batch ms/query | pyraptor p50 ms (n) | speed-up p50 |"
+        "| CPU p50/p95 ms | reachable | walk mode p50/p95 ms (reachable) | route-batch ms/query "
+        "| pyraptor p50 ms (n) | speed-up p50 |"
     )
-    lines = [head, "|" + "---|" * 12]
+    lines = [head, "|" + "---|" * 14]
     for r in rows:
         if "error" in r:
-            lines.append(f"| {r['dataset']} | error: {r['error']} |" + " |" * 10)
+            lines.append(f"| {r['dataset']} | error: {r['error']} |" + " |" * 12)
             continue
         if r.get("pyraptor_p50_ms"):
             py = f"{r['pyraptor_p50_ms']:.0f} ({r['pyraptor_queries']})"
@@ -239,7 +266,9 @@ def table(rows: list[dict]) -> str:
         lines.append(
             f"| {r['dataset']} | {r['stop_times']:,} | {r['build_s']:.1f} | {r['load_s']:.2f} "
             f"| {r['peak_rss_mib']:.0f} | {r['p50_ms']:.2f} | {r['p95_ms']:.2f} | {r['p99_ms']:.2f} "
-            f"| {r['cpu_p50_ms']:.2f}/{r['cpu_p95_ms']:.2f} | {r['route_batch_ms']:.3f} | {py} | {speed} |"
+            f"| {r['cpu_p50_ms']:.2f}/{r['cpu_p95_ms']:.2f} | {r['reachable']:.0%} "
+            f"| {r['walk_p50_ms']:.2f}/{r['walk_p95_ms']:.2f} ({r['walk_reachable']:.0%}) "
+            f"| {r['route_batch_ms']:.3f} | {py} | {speed} |"
         )
     return "\n".join(lines)
 
