@@ -15,6 +15,7 @@ from __future__ import annotations
 
 import datetime as dt
 import hashlib
+import json
 import os
 import tempfile
 from collections.abc import Callable, Sequence
@@ -29,7 +30,7 @@ from mobility.errors import GtfsError
 if TYPE_CHECKING:  # pandas and gtfs-kit load only when a timetable is built, not from the cache
     from mobility.gtfs import GtfsFeed
 
-CACHE_VERSION = 3
+CACHE_VERSION = 4
 DAY_S = 86_400
 INF_S = np.iinfo(np.int32).max
 
@@ -441,6 +442,8 @@ def build_timetable(
     rule_parts = [
         (s.rules[0] + stop_base[i], s.rules[1] + stop_base[i], s.rules[2]) for i, s in enumerate(slices)
     ]
+    inst_trip = _concat([t + trip_base[i] for i, s in enumerate(slices) for t in s.pat_inst_trip], np.int64)
+    used_trips = np.unique(inst_trip)  # only the trips running on the date are kept
     return Timetable(
         date=date,
         feed_names=[p.name for p in feed_paths],
@@ -455,14 +458,14 @@ def build_timetable(
         route_short_names=cat("route_short_names", np.str_),
         route_long_names=cat("route_long_names", np.str_),
         route_types=cat("route_types", np.int32),
-        trip_ids=cat("trip_ids", np.str_),
+        trip_ids=cat("trip_ids", np.str_)[used_trips],
         trip_route=np.concatenate(
             [
                 np.where(s.feed.trip_route >= 0, s.feed.trip_route + route_base[i], -1)
                 for i, s in enumerate(slices)
             ]
-        ).astype(np.int32),
-        trip_headsigns=cat("trip_headsigns", np.str_),
+        ).astype(np.int32)[used_trips],
+        trip_headsigns=cat("trip_headsigns", np.str_)[used_trips],
         pat_stop_off=pat_stop_off,
         pat_stops=flat_stops,
         pat_pickup=_concat([p for s in slices for p in s.pat_pickup], np.uint8),
@@ -471,9 +474,7 @@ def build_timetable(
         pat_time_off=_offsets([a.size for a in pat_arr]),
         arr_s=_concat(pat_arr, np.int32),
         dep_s=_concat(pat_dep, np.int32),
-        inst_trip=_concat(
-            [t + trip_base[i] for i, s in enumerate(slices) for t in s.pat_inst_trip], np.int32
-        ),
+        inst_trip=np.searchsorted(used_trips, inst_trip).astype(np.int32),
         inst_day=_concat([d for s in slices for d in s.pat_inst_day], np.int8),
         stop_pat_off=stop_pat_off,
         stop_pat=pat_id[order].astype(np.int32),
@@ -489,18 +490,49 @@ def build_timetable(
 # cache
 
 
-def feed_fingerprint(paths: Sequence[str | Path]) -> str:
-    """A hash of the feeds' content (file bytes, in order) and of the timetable format."""
+def _file_digest(path: Path, memo: dict[str, list]) -> str:
+    """sha256 of a file's bytes, remembered per (path, size, mtime) in ``memo``."""
+    st = path.stat()
+    key = str(path.resolve())
+    seen = memo.get(key)
+    if seen is not None and seen[0] == st.st_size and seen[1] == st.st_mtime_ns:
+        return str(seen[2])
+    h = hashlib.sha256()
+    with open(path, "rb") as handle:
+        while chunk := handle.read(1 << 22):
+            h.update(chunk)
+    memo[key] = [st.st_size, st.st_mtime_ns, h.hexdigest()]
+    return h.hexdigest()
+
+
+def feed_fingerprint(paths: Sequence[str | Path], memo_file: Path | None = None) -> str:
+    """A hash of the feeds' content (file bytes, in order) and of the timetable format.
+
+    With ``memo_file`` the digest of each file is remembered there and recomputed only when the
+    file's size or modification time changes.
+    """
+    memo: dict[str, list] = {}
+    if memo_file is not None and memo_file.exists():
+        try:
+            memo = json.loads(memo_file.read_text())
+        except (OSError, ValueError):
+            memo = {}
     h = hashlib.sha256(f"knoten-timetable-v{CACHE_VERSION}".encode())
     for p in map(Path, paths):
         if not p.exists():
             raise GtfsError(p.name, f"no such file or folder: {p}")
-        files = sorted(p.iterdir()) if p.is_dir() else [p]
+        files = sorted(f for f in p.iterdir() if f.is_file()) if p.is_dir() else [p]
         for f in files:
             h.update(f.name.encode())
-            with open(f, "rb") as handle:
-                while chunk := handle.read(1 << 22):
-                    h.update(chunk)
+            h.update(_file_digest(f, memo).encode())
+    if memo_file is not None:
+        try:
+            memo_file.parent.mkdir(parents=True, exist_ok=True)
+            tmp = memo_file.with_suffix(f".{os.getpid()}.tmp")
+            tmp.write_text(json.dumps(memo))
+            os.replace(tmp, memo_file)
+        except OSError:
+            pass  # the memo only saves time
     return h.hexdigest()[:20]
 
 
@@ -545,7 +577,8 @@ def load_cached(path: Path) -> Timetable:
 
 def cache_path(paths: Sequence[str | Path], date: dt.date, cache_dir: Path) -> Path:
     """Where the timetable of ``paths`` on ``date`` is cached."""
-    return cache_dir / f"timetable-{date.isoformat()}-{feed_fingerprint(paths)}.npz"
+    fingerprint = feed_fingerprint(paths, cache_dir / "fingerprints.json")
+    return cache_dir / f"timetable-{date.isoformat()}-{fingerprint}.npz"
 
 
 def get_timetable(
