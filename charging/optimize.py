@@ -320,6 +320,66 @@ def _objective_vectors(m: _Model) -> dict[str, FloatArray]:
     return {"energy": energy, "fairness": fair, "peak": peak, "cost": cost, "early": early}
 
 
+_FLOW_UNIT_KWH = 1e-6
+
+
+def _flow_representable(problem: Problem) -> bool:
+    """Site limit only (no circuits, phases, minimum power): energy and peak are max-flow problems."""
+    net = problem.network
+    return not net.linear and not net.phasor and not bool((problem.min_kw > 0).any())
+
+
+def _min_peak_by_flow(problem: Problem, peak_floor_kw: float) -> tuple[FloatArray, float, float] | None:
+    """Max energy, then min peak, by max-flow (OR-Tools) and bisection on the peak.
+
+    Network: source -> session (its request) -> slot (rate x slot length) -> sink (cap x slot
+    length). Returns the flat powers, the energy and the peak, or None when not applicable.
+    """
+    from ortools.graph.python import max_flow
+
+    _offset, sess, slot = variable_layout(problem)
+    n, t_count = problem.n_sessions, problem.n_slots
+    dt = problem.slot_h
+    unit = _FLOW_UNIT_KWH
+    src, sink = n + t_count, n + t_count + 1
+    smf = max_flow.SimpleMaxFlow()
+    req = np.floor(problem.energy_kwh / unit).astype(np.int64)
+    a_src = smf.add_arcs_with_capacity(np.full(n, src), np.arange(n), req)
+    a_x = smf.add_arcs_with_capacity(
+        sess, n + slot, np.floor(problem.max_kw[sess] * dt / unit).astype(np.int64)
+    )
+    cap_kw = problem.site_limit_kw + problem.pv_kw
+    a_sink = smf.add_arcs_with_capacity(
+        n + np.arange(t_count),
+        np.full(t_count, sink),
+        np.floor(np.maximum(cap_kw, 0) * dt / unit).astype(np.int64),
+    )
+    del a_src
+
+    def flow_at(peak: float) -> int:
+        caps = np.minimum(cap_kw, peak + problem.pv_kw)
+        smf.set_arcs_capacity(a_sink, np.floor(np.maximum(caps, 0) * dt / unit).astype(np.int64))
+        if smf.solve(src, sink) != smf.OPTIMAL:
+            raise InfeasibleError("max-flow failed")
+        return int(smf.optimal_flow())
+
+    best = flow_at(float(np.max(cap_kw)) + 1.0)
+    lo, hi = max(peak_floor_kw, 0.0), float(max(np.max(problem.site_limit_kw), peak_floor_kw))
+    if flow_at(lo) >= best:
+        hi = lo
+    else:
+        tol = max(1e-6 * hi, 1e-6)
+        while hi - lo > tol:
+            mid = 0.5 * (lo + hi)
+            if flow_at(mid) >= best:
+                hi = mid
+            else:
+                lo = mid
+    flow_at(hi)
+    x = np.asarray(smf.flows(a_x), dtype=np.float64) * unit / dt
+    return x, best * unit, hi
+
+
 def optimize(
     problem: Problem,
     objective: str = "min-peak",
@@ -341,6 +401,16 @@ def optimize(
     offset = m.offset
     if m.nx == 0:
         return Schedule(problem, np.zeros(0), offset, {}, time.perf_counter() - start)
+    has_prices = bool(np.ptp(problem.price_eur_per_kwh) > 0) or m.has_pv
+    if objective == "min-peak" and not tie_break_early and not has_prices and _flow_representable(problem):
+        requested = float(problem.deliverable_kwh().sum())
+        flow = _min_peak_by_flow(problem, peak_floor_kw)
+        slack = 1e-6 * max(requested, 1.0) + 2 * _FLOW_UNIT_KWH * (m.nx + problem.n_sessions)
+        if flow is not None and (not fairness or flow[1] >= requested - slack):
+            x_flow, energy, peak = flow
+            values_flow = {"energy": energy, "peak": peak}
+            power = _repair(problem, m, x_flow)
+            return Schedule(problem, power, offset, values_flow, time.perf_counter() - start)
     vec = _objective_vectors(m)
     values: dict[str, float] = {}
     m.lb[m.i_peak] = max(peak_floor_kw, 0.0)
@@ -360,7 +430,6 @@ def optimize(
     requested = float(np.minimum(problem.energy_kwh, problem.deliverable_kwh()).sum())
     if fairness and values["energy"] < requested * (1 - 1e-6) - 1e-6:
         x = stage("fairness", True, x)
-    has_prices = bool(np.ptp(problem.price_eur_per_kwh) > 0) or m.has_pv
     order: list[tuple[str, bool]] = []
     if objective == "min-peak":
         order = [("peak", False)] + ([("cost", False)] if has_prices else [])
@@ -379,7 +448,7 @@ def _repair(problem: Problem, m: _Model, x: FloatArray) -> FloatArray:
     """Remove solver round-off: clip to bounds, never above a request, limits or phasor limits."""
     sess, slot = m.sess, m.slot
     x = np.clip(x, 0.0, problem.max_kw[sess])
-    x[x < 1e-9] = 0.0
+    x[x < 1e-5] = 0.0  # solver noise (10 mW)
     if m.discrete:
         low = (x > 0) & (x < problem.min_kw[sess])
         x[low] = np.where(x[low] >= 0.5 * problem.min_kw[sess][low], problem.min_kw[sess][low], 0.0)

@@ -68,7 +68,7 @@ def plan(
     problem, grid, evse_ids = build_problem(
         site, sessions, slot_minutes, prices=prices, pv_kw=pv_kw, limit_windows=limit_windows
     )
-    schedule = optimize_decomposed(problem, objective, progress=progress)
+    schedule = optimize_decomposed(problem, objective, progress=progress, tie_break_early=False)
     problems = check_schedule(schedule, tol_kw=1e-5)
     if problems:  # pragma: no cover - the repair step makes this unreachable
         raise InvalidInputError("internal: infeasible schedule: " + "; ".join(problems))

@@ -1,0 +1,513 @@
+"""Smart-charging benchmark: offline optimum vs online policies on real and synthetic sessions.
+
+Run from the repository root (the ACN data lives in ``../shared/data/charging/acn``)::
+
+    .venv/bin/pip install -e '.[bench]'        # acnportal, for its EDF/LLF and constraint check
+    .venv/bin/python benchmarks/charging.py    # everything (about 20-30 minutes on 2 cores)
+    .venv/bin/python benchmarks/charging.py --only speed,depot
+
+Parts: ``acn`` (Caltech March 2019, one aggregate limit of 20/30/50/80 kW), ``acn3`` (the same
+under acnportal's three-phase ``caltech_acn`` network), ``minpeak`` (80 kW, min-peak MPC),
+``summer`` (Caltech and JPL May-Aug 2019), ``depot`` (synthetic German depot days), ``speed``.
+Percentages are energy delivered / energy requested, as acnportal's
+``proportion_of_energy_delivered``. acnportal's conventions: 5-minute periods, 208 V, power in kW =
+current in A x 208 V / 1000, EventQueue times are period indices.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import math
+import random
+import sys
+import time
+import warnings
+from collections.abc import Sequence
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+from pathlib import Path
+from typing import Any
+from zoneinfo import ZoneInfo
+
+import numpy as np
+
+ROOT = Path(__file__).resolve().parents[1]
+sys.path.insert(0, str(ROOT))
+
+from charging.acn import AcnEv, event_queue_sessions, load_acn_csv, load_event_queue  # noqa: E402
+from charging.model import Evse, PhasorConstraint, Session, Site, build_problem  # noqa: E402
+from charging.optimize import optimize, optimize_decomposed  # noqa: E402
+from charging.problem import Problem, check_schedule  # noqa: E402
+from charging.simulate import simulate  # noqa: E402
+
+DATA = ROOT / ".." / "shared" / "data" / "charging" / "acn"
+MARCH = DATA / "caltech_20190301T000000_20190401T000000_5m_208V_6.6kW.json.gz"
+LA = ZoneInfo("America/Los_Angeles")
+BERLIN = ZoneInfo("Europe/Berlin")
+VOLTAGE = 208.0
+POLICIES = ("uncontrolled", "edf", "llf", "round-robin", "mpc")
+
+warnings.filterwarnings("ignore")
+
+
+def _acnportal() -> Any:
+    try:
+        import acnportal.acnsim as acnsim  # type: ignore[import-not-found]
+    except ImportError:
+        return None
+    return acnsim
+
+
+def _row(*cells: object) -> str:
+    return "| " + " | ".join(str(c) for c in cells) + " |"
+
+
+def _pct(x: float) -> str:
+    return f"{x:.2f}"
+
+
+# -- acnportal side by side -------------------------------------------------------------------------
+def acnportal_sorted(
+    evs: Sequence[AcnEv], limit_kw: float | None, three_phase: bool, algo: str
+) -> float | None:
+    """acnportal's own EDF/LLF on the same EVs; energy delivered in % (None without acnportal)."""
+    acnsim = _acnportal()
+    if acnsim is None:
+        return None
+    from acnportal.acnsim import EV, Battery, EventQueue, PluginEvent, Simulator
+    from acnportal.acnsim.models.evse import get_evse_by_type
+    from acnportal.acnsim.network import ChargingNetwork, Current
+    from acnportal.acnsim.network.sites import caltech_acn
+    from acnportal.algorithms import SortedSchedulingAlgo, earliest_deadline_first, least_laxity_first
+
+    if three_phase:
+        network = caltech_acn(basic_evse=True, voltage=VOLTAGE, transformer_cap=limit_kw)
+    else:
+        network = ChargingNetwork()
+        ids = caltech_acn(basic_evse=True).station_ids
+        for sid in ids:
+            network.register_evse(get_evse_by_type(sid, "BASIC"), VOLTAGE, 0)
+        network.add_constraint(Current(ids), limit_kw * 1000 / VOLTAGE, name="site")
+    events = [
+        PluginEvent(
+            e.arrival,
+            EV(
+                e.arrival,
+                e.departure,
+                e.requested_energy_kwh,
+                e.station_id,
+                e.session_id,
+                Battery(e.requested_energy_kwh, 0, e.max_power_kw),
+                e.estimated_departure,
+            ),
+        )
+        for e in evs
+    ]
+    sort_fn = earliest_deadline_first if algo == "edf" else least_laxity_first
+    sim = Simulator(
+        network,
+        SortedSchedulingAlgo(sort_fn),
+        EventQueue(events),
+        datetime(2019, 3, 1, tzinfo=LA),
+        period=5,
+        verbose=False,
+    )
+    sim.run()
+    return 100.0 * float(acnsim.analysis.proportion_of_energy_delivered(sim))
+
+
+def caltech_phasor_site(transformer_kw: float) -> tuple[Site, Any]:
+    """Our site model of acnportal's ``caltech_acn`` (three-phase, line-to-line EVSEs) and the network."""
+    from acnportal.acnsim.network.sites import caltech_acn
+
+    net = caltech_acn(basic_evse=True, voltage=VOLTAGE, transformer_cap=transformer_kw)
+    ids = list(net.station_ids)
+    evses = tuple(
+        Evse(i, 32 * VOLTAGE / 1000, 0.0, "L1L2L3", VOLTAGE, float(net._phase_angles[k]))
+        for k, i in enumerate(ids)
+    )
+    constraints = tuple(
+        PhasorConstraint(
+            str(net.constraint_index[j]),
+            {
+                ids[k]: float(net.constraint_matrix[j, k])
+                for k in range(len(ids))
+                if net.constraint_matrix[j, k]
+            },
+            float(net.magnitudes[j]),
+        )
+        for j in range(len(net.magnitudes))
+    )
+    return Site(1e6, evses, phasor_constraints=constraints), net
+
+
+def acnportal_feasible(net: Any, problem: Problem, evse_ids: list[str], dense_kw: np.ndarray) -> bool:
+    """acnportal's own constraint check (``ChargingNetwork.is_feasible``) on our schedule in amps."""
+    index = {e: k for k, e in enumerate(net.station_ids)}
+    amps = np.zeros((len(index), problem.n_slots))
+    for i in range(problem.n_sessions):
+        amps[index[evse_ids[problem.evse[i]]]] += dense_kw[i] * 1000 / VOLTAGE
+    return bool(net.is_feasible(amps))
+
+
+# -- ACN March 2019 ---------------------------------------------------------------------------------
+def march_sessions() -> tuple[list[AcnEv], list[Session]]:
+    evs = load_event_queue(MARCH)
+    return evs, event_queue_sessions(evs, datetime(2019, 3, 1, tzinfo=LA), 5)
+
+
+@dataclass
+class Outcome:
+    energy_pct: float
+    peak_kw: float
+    violations: int
+    p95_s: float = math.nan
+
+
+def run_policies(problem: Problem, policies: Sequence[str], **opts: object) -> dict[str, Outcome]:
+    out = {}
+    for name in policies:
+        t = time.perf_counter()
+        _s, m = simulate(problem, name, **opts)
+        out[name] = Outcome(m.energy_delivered_pct, m.peak_kw, m.limit_violations, m.solve_time_p95_s)
+        print(
+            f"  {name:13s} {m.energy_delivered_pct:7.3f}%  peak {m.peak_kw:6.2f} kW  "
+            f"violations {m.limit_violations}  solves {m.n_solves}  p95 {m.solve_time_p95_s:.3f} s  "
+            f"({time.perf_counter() - t:.0f} s)",
+            flush=True,
+        )
+    return out
+
+
+def bench_acn(limits: Sequence[float], results: dict[str, Any]) -> None:
+    evs, sessions = march_sessions()
+    print("\n## Caltech March 2019, one aggregate limit")
+    table = [
+        _row("limit kW", "offline LP", *POLICIES, "acnportal EDF", "acnportal LLF"),
+        _row(*["---"] * (len(POLICIES) + 5)),
+    ]
+    for limit in limits:
+        problem, _grid, _ids = build_problem(Site(limit), sessions, 5)
+        t = time.perf_counter()
+        offline = optimize_decomposed(problem, "max-energy")
+        opt_pct = 100 * offline.delivered_kwh().sum() / problem.energy_kwh.sum()
+        print(
+            f"{limit:g} kW: offline optimum {opt_pct:.3f}% ({time.perf_counter() - t:.0f} s), "
+            f"feasible: {check_schedule(offline) == []}",
+            flush=True,
+        )
+        res = run_policies(problem, POLICIES)
+        acn_edf = acnportal_sorted(evs, limit, False, "edf")
+        acn_llf = acnportal_sorted(evs, limit, False, "llf")
+        print(f"  acnportal EDF {acn_edf}  LLF {acn_llf}", flush=True)
+        table.append(
+            _row(
+                f"{limit:g}",
+                _pct(opt_pct),
+                *(_pct(res[p].energy_pct) for p in POLICIES),
+                "-" if acn_edf is None else _pct(acn_edf),
+                "-" if acn_llf is None else _pct(acn_llf),
+            )
+        )
+        results[f"acn_{limit:g}"] = {
+            "offline": opt_pct,
+            **{p: vars(o) for p, o in res.items()},
+            "acnportal_edf": acn_edf,
+            "acnportal_llf": acn_llf,
+        }
+    print("\n" + "\n".join(table))
+
+
+def bench_acn3(limits: Sequence[float], results: dict[str, Any]) -> None:
+    if _acnportal() is None:
+        print("\n## three-phase Caltech network: skipped (install acnportal: pip install -e '.[bench]')")
+        return
+    evs, sessions = march_sessions()
+    print("\n## Caltech March 2019, three-phase caltech_acn network (transformer limit)")
+    table = [
+        _row(
+            "limit kW",
+            "offline LP",
+            "edf",
+            "llf",
+            "round-robin",
+            "mpc",
+            "acnportal EDF",
+            "acnportal LLF",
+            "acnportal check",
+        ),
+        _row(*["---"] * 9),
+    ]
+    for limit in limits:
+        site, net = caltech_phasor_site(limit)
+        problem, _grid, evse_ids = build_problem(site, sessions, 5)
+        t = time.perf_counter()
+        offline = optimize_decomposed(problem, "max-energy", fairness=False, tie_break_early=False)
+        opt_pct = 100 * offline.delivered_kwh().sum() / problem.energy_kwh.sum()
+        ok_offline = acnportal_feasible(net, problem, evse_ids, offline.dense())
+        print(
+            f"{limit:g} kW: offline LP {opt_pct:.3f}% ({time.perf_counter() - t:.0f} s), "
+            f"acnportal feasible: {ok_offline}",
+            flush=True,
+        )
+        checks = [ok_offline]
+        res = {}
+        for name in ("edf", "llf", "round-robin", "mpc"):
+            t = time.perf_counter()
+            sched, m = simulate(problem, name)
+            feasible = acnportal_feasible(net, problem, evse_ids, sched.dense())
+            checks.append(feasible)
+            res[name] = Outcome(m.energy_delivered_pct, m.peak_kw, m.limit_violations, m.solve_time_p95_s)
+            print(
+                f"  {name:13s} {m.energy_delivered_pct:7.3f}%  violations {m.limit_violations}  "
+                f"acnportal feasible {feasible}  p95 {m.solve_time_p95_s:.3f} s "
+                f"({time.perf_counter() - t:.0f} s)",
+                flush=True,
+            )
+        acn_edf = acnportal_sorted(evs, limit, True, "edf")
+        acn_llf = acnportal_sorted(evs, limit, True, "llf")
+        print(f"  acnportal EDF {acn_edf:.3f}  LLF {acn_llf:.3f}", flush=True)
+        table.append(
+            _row(
+                f"{limit:g}",
+                _pct(opt_pct),
+                *(_pct(res[p].energy_pct) for p in res),
+                _pct(acn_edf),
+                _pct(acn_llf),
+                "all feasible" if all(checks) else "VIOLATION",
+            )
+        )
+        results[f"acn3_{limit:g}"] = {
+            "offline": opt_pct,
+            **{p: vars(o) for p, o in res.items()},
+            "acnportal_edf": acn_edf,
+            "acnportal_llf": acn_llf,
+            "acnportal_feasible": all(checks),
+        }
+    print("\n" + "\n".join(table))
+
+
+def bench_minpeak(results: dict[str, Any]) -> None:
+    _evs, sessions = march_sessions()
+    problem, _grid, _ids = build_problem(Site(80.0), sessions, 5)
+    print("\n## Caltech March 2019, 80 kW, minimum peak")
+    best = optimize_decomposed(problem, "min-peak")
+    deliverable = best.delivered_kwh().sum()
+    print(
+        f"offline: min peak {best.peak_kw():.2f} kW delivering "
+        f"{100 * deliverable / problem.energy_kwh.sum():.3f}%"
+    )
+    _s, unc = simulate(problem, "uncontrolled")
+    sched, m = simulate(problem, "mpc", objective="min-peak")
+    share = 100 * sched.delivered_kwh().sum() / deliverable
+    print(
+        f"uncontrolled peak {unc.peak_kw:.2f} kW; mpc min-peak: peak {m.peak_kw:.2f} kW "
+        f"({m.peak_kw / best.peak_kw():.3f} x optimum), {share:.3f}% of deliverable, "
+        f"violations {m.limit_violations}, p95 {m.solve_time_p95_s:.3f} s"
+    )
+    results["minpeak_80"] = {
+        "optimal_peak_kw": best.peak_kw(),
+        "mpc_peak_kw": m.peak_kw,
+        "mpc_share_of_deliverable_pct": share,
+        "uncontrolled_peak_kw": unc.peak_kw,
+        "violations": m.limit_violations,
+    }
+
+
+def _unique_evses(sessions: list[Session]) -> list[Session]:
+    """Give overlapping sessions at one station (data glitches) their own EVSE id."""
+    busy: dict[str, datetime] = {}
+    out = []
+    for s in sorted(sessions, key=lambda s: s.arrival):
+        evse = s.evse_id
+        if busy.get(evse, s.arrival) > s.arrival:
+            evse = f"{s.evse_id}#{s.session_id}"
+        busy[s.evse_id] = max(busy.get(s.evse_id, s.departure), s.departure)
+        out.append(Session(s.session_id, evse, s.arrival, s.departure, s.energy_kwh, s.max_kw))
+    return out
+
+
+def bench_summer(limits: Sequence[float], results: dict[str, Any]) -> None:
+    print("\n## Caltech and JPL, May-Aug 2019 (ACN-Data CSV), one aggregate limit")
+    table = [_row("site", "limit kW", "offline LP", *POLICIES), _row(*["---"] * (len(POLICIES) + 3))]
+    for site_name in ("caltech", "jpl"):
+        raw = load_acn_csv(DATA / f"{site_name}_2019-05-01_2019-08-31.csv.gz", max_kw=6.6)
+        sessions = _unique_evses([s for s in raw if s.departure > s.arrival])
+        for limit in limits:
+            problem, _grid, _ids = build_problem(Site(limit), sessions, 5)
+            offline = optimize_decomposed(problem, "max-energy", fairness=False)
+            opt_pct = 100 * offline.delivered_kwh().sum() / problem.energy_kwh.sum()
+            print(
+                f"{site_name} {limit:g} kW ({problem.n_sessions} sessions): offline {opt_pct:.3f}%",
+                flush=True,
+            )
+            res = run_policies(problem, POLICIES)
+            table.append(
+                _row(site_name, f"{limit:g}", _pct(opt_pct), *(_pct(res[p].energy_pct) for p in POLICIES))
+            )
+            results[f"{site_name}_summer_{limit:g}"] = {
+                "offline": opt_pct,
+                **{p: vars(o) for p, o in res.items()},
+            }
+    print("\n" + "\n".join(table))
+
+
+# -- synthetic German depot days -----------------------------------------------------------------------
+def depot_day(n: int, seed: int = 1) -> list[Session]:
+    """A fleet depot day: vans arrive 15:00-20:00, leave 05:00-08:00, want 20-70 kWh, 11 kW chargers."""
+    rng = random.Random(seed)
+    day = datetime(2026, 11, 27, tzinfo=BERLIN)
+    out = []
+    for i in range(n):
+        arrival = day + timedelta(hours=15, minutes=rng.randint(0, 300))
+        departure = day + timedelta(days=1, hours=5, minutes=rng.randint(0, 180))
+        out.append(Session(f"v{i}", f"P{i}", arrival, departure, round(rng.uniform(20, 70), 2), 11.0))
+    return out
+
+
+def bench_depot(sizes: Sequence[int], results: dict[str, Any], mpc_max: int) -> None:
+    print("\n## Synthetic German depot days (11 kW chargers, limit = 35% of the sum of requests / night)")
+    table = [_row("sessions", "limit kW", "offline LP", *POLICIES), _row(*["---"] * (len(POLICIES) + 3))]
+    for n in sizes:
+        sessions = depot_day(n)
+        # tight: about 85% of the energy fits if spread perfectly over the common night window
+        limit = round(0.85 * sum(s.energy_kwh for s in sessions) / 11.0, 0)
+        problem, _grid, _ids = build_problem(Site(limit), sessions, 5)
+        t = time.perf_counter()
+        offline = optimize(problem, "max-energy")
+        opt_pct = 100 * offline.delivered_kwh().sum() / problem.energy_kwh.sum()
+        print(
+            f"{n} sessions, {limit:g} kW: offline {opt_pct:.3f}% ({time.perf_counter() - t:.1f} s)",
+            flush=True,
+        )
+        names = [p for p in POLICIES if p != "mpc" or n <= mpc_max]
+        res = run_policies(problem, names)
+        table.append(
+            _row(
+                n,
+                f"{limit:g}",
+                _pct(opt_pct),
+                *(_pct(res[p].energy_pct) if p in res else "-" for p in POLICIES),
+            )
+        )
+        results[f"depot_{n}"] = {
+            "limit_kw": limit,
+            "offline": opt_pct,
+            **{p: vars(o) for p, o in res.items()},
+        }
+    print("\n" + "\n".join(table))
+
+
+# -- speed --------------------------------------------------------------------------------------------
+def bench_speed(results: dict[str, Any], repeats: int) -> None:
+    print("\n## Speed")
+    times = []
+    rng = np.random.default_rng(3)
+    for _ in range(repeats):  # one MPC step: 54 sessions present, 144 five-minute slots ahead
+        n, t_count = 54, 144
+        last = rng.integers(12, t_count + 1, n)
+        last[0] = t_count
+        problem = Problem(
+            _flat_network(n),
+            5 / 60,
+            np.full(t_count, 60.0),
+            np.arange(n),
+            np.zeros(n, dtype=np.int64),
+            last,
+            rng.uniform(2, 40, n),
+            np.full(n, 6.6),
+            np.zeros(n),
+        )
+        t = time.perf_counter()
+        optimize(problem, "max-energy")
+        times.append(time.perf_counter() - t)
+    p50, p95 = np.percentile(times, [50, 95])
+    print(
+        f"MPC step 54 sessions x 144 slots (max-energy, 60 kW): p50 {p50:.3f} s, "
+        f"p95 {p95:.3f} s over {repeats}"
+    )
+    sessions = _spread_day(1000)
+    problem, grid, _ids = build_problem(Site(2000.0), sessions, 5)
+    t = time.perf_counter()
+    sched = optimize(problem, "min-peak")
+    elapsed = time.perf_counter() - t
+    print(
+        f"offline plan {problem.n_sessions} sessions x {grid.n_slots} slots (min-peak): {elapsed:.2f} s, "
+        f"{sched.power_kw.size} variables, peak {sched.peak_kw():.1f} kW"
+    )
+    results["speed"] = {
+        "mpc_step_p50_s": p50,
+        "mpc_step_p95_s": p95,
+        "offline_1000x288_s": elapsed,
+        "offline_slots": grid.n_slots,
+    }
+
+
+def _flat_network(n: int) -> Any:
+    from charging.problem import Network
+
+    return Network.simple(n, 6.6)
+
+
+def _spread_day(n: int) -> list[Session]:
+    """1,000 sessions across one day (288 five-minute slots), 11 kW, 2-10 h stays."""
+    rng = random.Random(5)
+    day = datetime(2026, 11, 27, tzinfo=BERLIN)
+    out = []
+    for i in range(n):
+        stay = rng.randint(24, 120)
+        start = rng.randint(0, 288 - stay)
+        arrival = day + timedelta(minutes=5 * start)
+        out.append(
+            Session(
+                f"s{i}",
+                f"E{i}",
+                arrival,
+                arrival + timedelta(minutes=5 * stay),
+                round(rng.uniform(5, 60), 2),
+                11.0,
+            )
+        )
+    return out
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
+    parser.add_argument(
+        "--only",
+        default="acn,acn3,minpeak,speed,depot,summer",
+        help="comma-separated parts: acn, acn3, minpeak, summer, depot, speed",
+    )
+    parser.add_argument("--limits", default="20,30,50,80")
+    parser.add_argument("--three-phase-limits", default="30")
+    parser.add_argument("--depot-sizes", default="50,200,1000")
+    parser.add_argument("--mpc-depot-max", type=int, default=1000, help="largest depot replayed with mpc")
+    parser.add_argument("--speed-repeats", type=int, default=40)
+    parser.add_argument("--json", type=Path, default=None, help="also write all figures to this file")
+    args = parser.parse_args(argv)
+    parts = set(args.only.split(","))
+    limits = [float(x) for x in args.limits.split(",")]
+    results: dict[str, Any] = {}
+    if not DATA.is_dir() and parts & {"acn", "acn3", "minpeak", "summer"}:
+        print(f"ACN data not found in {DATA}: skipping the ACN parts")
+        parts -= {"acn", "acn3", "minpeak", "summer"}
+    if "speed" in parts:
+        bench_speed(results, args.speed_repeats)
+    if "acn" in parts:
+        bench_acn(limits, results)
+    if "minpeak" in parts:
+        bench_minpeak(results)
+    if "acn3" in parts:
+        bench_acn3([float(x) for x in args.three_phase_limits.split(",")], results)
+    if "depot" in parts:
+        bench_depot([int(x) for x in args.depot_sizes.split(",")], results, args.mpc_depot_max)
+    if "summer" in parts:
+        bench_summer(limits, results)
+    if args.json:
+        args.json.write_text(json.dumps(results, indent=1, default=float) + "\n")
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())
