@@ -42,6 +42,7 @@ class KnotenParams:
     max_red_s: float = 120.0
     decide_every_s: float = 2.0
     horizon_s: int = 30
+    max_horizon_s: int = 30
     saturation_veh_s_lane: float = 0.5
     startup_lost_s: float = 2.0
     terminal_weight_s: float = 5.0
@@ -119,6 +120,7 @@ def candidate_plans(
     room_s: int,
     lost_s: int,
     params: KnotenParams,
+    horizon_s: int,
 ) -> tuple[tuple[tuple[int, int], ...], np.ndarray, np.ndarray, np.ndarray]:
     """First stages (phase, green seconds) and, per (first stage, second phase), the per-second
     ``from``/``to`` phase sequences over the horizon, plus the first stage each row belongs to.
@@ -126,14 +128,15 @@ def candidate_plans(
     ``room_s`` is how much longer the current green may last; ``lost_s`` the transition time
     (yellow + all-red + start-up).
     """
-    horizon = params.horizon_s
+    horizon = horizon_s
     min_green = int(params.min_green_s)
     stages: list[tuple[int, int]] = []
     for p in range(n_phases):
         if p == current:
-            options = [g for g in (int(params.decide_every_s), 6, 12, 20, 30) if g <= room_s]
+            options = [g for g in (int(params.decide_every_s), 6, 12, 20, 30, 45) if g <= room_s]
         else:
-            options = [g for g in (min_green, 10, 20, 30) if min_green <= g <= params.max_green_s]
+            options = [g for g in (min_green, 10, 20, 30, 45) if min_green <= g <= params.max_green_s]
+        options = [g for g in options if g < horizon - lost_s] or options[:1]
         stages += [(p, g) for g in sorted(set(options))]
     froms: list[np.ndarray] = []
     tos: list[np.ndarray] = []
@@ -270,26 +273,27 @@ class KnotenController(Controller):
         t0 = np.minimum(halt * VEHICLE_SPACING_M, node.det_len_m) / speed
         t1 = np.maximum(t0 + 1.0, node.det_len_m / speed)
         t_full = np.maximum(t1, node.approach_m / speed)
-        times = np.arange(1, p.horizon_s + 1, dtype=float)
+        horizon = max(p.horizon_s, p.max_horizon_s)
+        times = np.arange(1, horizon + 1, dtype=float)
         cum = moving[:, None] * np.clip((times[None, :] - t0[:, None]) / (t1 - t0)[:, None], 0.0, 1.0)
         cum += node.rate_veh_s[:, None] * np.clip(times[None, :] - t1[:, None], 0.0, None)
         arrivals = np.diff(np.concatenate([np.zeros((n, 1)), cum], axis=1), axis=1)
         for i, ups in enumerate(node.upstream):  # exchanged outflow predictions of neighbours
             if not ups:
                 continue
-            predicted = np.zeros(p.horizon_s)
+            predicted = np.zeros(horizon)
             for up, up_lane, share in ups:
                 entry = self._outflow.get(f"{up.inter.tls_id}#{up_lane}")
                 if entry is None:
                     continue
                 t_pub, profile = entry
                 shift = round(t_full[i] - (now_s - t_pub))
-                for k in range(p.horizon_s):
+                for k in range(horizon):
                     src = k - shift
                     if 0 <= src < profile.size:
                         predicted[k] += share * profile[src]
             start = int(np.ceil(t_full[i]))
-            if start < p.horizon_s:
+            if start < horizon:
                 arrivals[i, start:] = predicted[start:]
         blocked = np.zeros(n)  # exits whose queue reaches back to their entry cannot take vehicles
         for i, outs in enumerate(inter.link_out_lanes):
@@ -310,8 +314,16 @@ class KnotenController(Controller):
         lost_s = inter.yellow_s + inter.all_red_s
         room = int(max(0.0, p.max_green_s - d.green_elapsed_s(now_s)))
         lost = round(lost_s + p.startup_lost_s)
-        stages, froms, tos, owner = candidate_plans(inter.n_phases, d.current, room, lost, p)
         served_rate = inter.served * p.saturation_veh_s_lane
+        horizon = p.horizon_s
+        if p.max_horizon_s > p.horizon_s:  # look further ahead when clearing the queues takes longer
+            clear = np.where(
+                served_rate > 0, forecast.queue_veh[None, :] / np.maximum(served_rate, 1e-9), 0.0
+            )
+            cycle = float(clear.max(axis=1).sum()) + inter.n_phases * lost
+            horizon = int(min(p.max_horizon_s, max(p.horizon_s, 10 * np.ceil(cycle / 10))))
+        stages, froms, tos, owner = candidate_plans(inter.n_phases, d.current, room, lost, p, horizon)
+        forecast = LaneForecast(forecast.queue_veh, forecast.arrivals_veh[:, :horizon], forecast.out_blocked)
         cost, out = simulate_plans(served_rate, forecast, froms, tos, p.terminal_weight_s)
         switch = np.array([st[0] != d.current for st in stages])
         cost = cost + 0.5 * switch[owner]  # ties: keep the green

@@ -45,7 +45,7 @@ def test_transition_keeps_common_greens_and_shows_yellow() -> None:
 def test_knoten_plan_serves_the_long_queue_and_keeps_green_when_empty() -> None:
     params = KnotenParams()
     served = np.array([[1.0, 0.0], [0.0, 1.0]]) * params.saturation_veh_s_lane
-    stages, froms, tos, owner = candidate_plans(2, 0, 30, 7, params)
+    stages, froms, tos, owner = candidate_plans(2, 0, 30, 7, params, params.horizon_s)
     busy_other = LaneForecast(np.array([0.0, 12.0]), np.zeros((2, params.horizon_s)), np.zeros(2))
     cost, _ = simulate_plans(served, busy_other, froms, tos, params.terminal_weight_s)
     row = choose_plan(owner, cost, np.ones(len(stages), dtype=bool))
