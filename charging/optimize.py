@@ -329,55 +329,122 @@ def _flow_representable(problem: Problem) -> bool:
     return not net.linear and not net.phasor and not bool((problem.min_kw > 0).any())
 
 
-def _min_peak_by_flow(problem: Problem, peak_floor_kw: float) -> tuple[FloatArray, float, float] | None:
-    """Max energy, then min peak, by max-flow (OR-Tools) and bisection on the peak.
+class _FlowModel:
+    """source -> session (request) -> slot (rate x slot length) -> sink (site cap x slot length).
 
-    Network: source -> session (its request) -> slot (rate x slot length) -> sink (cap x slot
-    length). Returns the flat powers, the energy and the peak, or None when not applicable.
+    Capacities are integers in units of ``_FLOW_UNIT_KWH``; OR-Tools' max-flow solves each case.
     """
-    from ortools.graph.python import max_flow
 
-    _offset, sess, slot = variable_layout(problem)
-    n, t_count = problem.n_sessions, problem.n_slots
-    dt = problem.slot_h
-    unit = _FLOW_UNIT_KWH
-    src, sink = n + t_count, n + t_count + 1
-    smf = max_flow.SimpleMaxFlow()
-    req = np.floor(problem.energy_kwh / unit).astype(np.int64)
-    a_src = smf.add_arcs_with_capacity(np.full(n, src), np.arange(n), req)
-    a_x = smf.add_arcs_with_capacity(
-        sess, n + slot, np.floor(problem.max_kw[sess] * dt / unit).astype(np.int64)
-    )
-    cap_kw = problem.site_limit_kw + problem.pv_kw
-    a_sink = smf.add_arcs_with_capacity(
-        n + np.arange(t_count),
-        np.full(t_count, sink),
-        np.floor(np.maximum(cap_kw, 0) * dt / unit).astype(np.int64),
-    )
-    del a_src
+    def __init__(self, problem: Problem) -> None:
+        from ortools.graph.python import max_flow
 
-    def flow_at(peak: float) -> int:
-        caps = np.minimum(cap_kw, peak + problem.pv_kw)
-        smf.set_arcs_capacity(a_sink, np.floor(np.maximum(caps, 0) * dt / unit).astype(np.int64))
-        if smf.solve(src, sink) != smf.OPTIMAL:
+        self.p = problem
+        _offset, sess, slot = variable_layout(problem)
+        n, t_count = problem.n_sessions, problem.n_slots
+        self.dt, self.unit = problem.slot_h, _FLOW_UNIT_KWH
+        self.n, self.t_count = n, t_count
+        self.src, self.sink = n + t_count, n + t_count + 1
+        self.tails = np.concatenate([np.full(n, self.src), sess, n + np.arange(t_count)])
+        self.heads = np.concatenate([np.arange(n), n + slot, np.full(t_count, self.sink)])
+        self.x_caps = np.floor(problem.max_kw[sess] * self.dt / self.unit).astype(np.int64)
+        self.cap_kw = problem.site_limit_kw + problem.pv_kw
+        self.full = np.floor(problem.energy_kwh / self.unit).astype(np.int64)
+        self.deliverable = np.floor(problem.deliverable_kwh() / self.unit).astype(np.int64)
+        self.nx = sess.size
+        self._mf = max_flow
+        self.smf = max_flow.SimpleMaxFlow()
+        caps = np.concatenate([self.full, self.x_caps, self.sink_caps(float(self.cap_kw.max()))])
+        self.arcs = self.smf.add_arcs_with_capacity(self.tails, self.heads, caps)
+        self.a_src = self.arcs[:n]
+        self.a_sink = self.arcs[n + self.nx :]
+
+    def sink_caps(self, peak_kw: float) -> np.ndarray:
+        caps = np.minimum(self.cap_kw, peak_kw + self.p.pv_kw)
+        return np.floor(np.maximum(caps, 0.0) * self.dt / self.unit).astype(np.int64)
+
+    def solve(self, src_caps: np.ndarray, peak_kw: float) -> int:
+        self.smf.set_arcs_capacity(self.a_src, src_caps)
+        self.smf.set_arcs_capacity(self.a_sink, self.sink_caps(peak_kw))
+        if self.smf.solve(self.src, self.sink) != self.smf.OPTIMAL:
             raise InfeasibleError("max-flow failed")
-        return int(smf.optimal_flow())
+        return int(self.smf.optimal_flow())
 
-    best = flow_at(float(np.max(cap_kw)) + 1.0)
-    lo, hi = max(peak_floor_kw, 0.0), float(max(np.max(problem.site_limit_kw), peak_floor_kw))
-    if flow_at(lo) >= best:
-        hi = lo
-    else:
-        tol = max(1e-6 * hi, 1e-6)
-        while hi - lo > tol:
+    def fair_ok(self, phi: float, peak_kw: float) -> bool:
+        """Can every session get ``phi`` of its deliverable energy under ``peak_kw``?"""
+        caps = np.floor(phi * self.deliverable).astype(np.int64)
+        return self.solve(caps, peak_kw) >= int(caps.sum()) - (self.n + self.nx)
+
+    def final_flow(self, phi: float, peak_kw: float) -> FloatArray:
+        """A max flow under ``peak_kw`` that gives each session at least ``phi`` of its deliverable energy.
+
+        First the fair shares, then augmentation on the residual network (augmenting paths never
+        reduce what leaves the source, so the shares stay).
+        """
+        caps = np.floor(phi * self.deliverable).astype(np.int64)
+        self.solve(caps, peak_kw)
+        f = np.asarray(self.smf.flows(self.arcs), dtype=np.int64)
+        n, nx = self.n, self.nx
+        f_src, f_x, f_sink = f[:n], f[n : n + nx], f[n + nx :]
+        res = self._mf.SimpleMaxFlow()
+        sink_caps = self.sink_caps(peak_kw)
+        x_tail, x_head = self.tails[n : n + nx], self.heads[n : n + nx]
+        s_tail, s_head = self.tails[n + nx :], self.heads[n + nx :]
+        arcs = res.add_arcs_with_capacity(
+            np.concatenate([self.tails[:n], x_tail, x_head, s_tail, s_head]),
+            np.concatenate([self.heads[:n], x_head, x_tail, s_head, s_tail]),
+            np.concatenate(
+                [
+                    np.maximum(self.full - f_src, 0),
+                    self.x_caps - f_x,
+                    f_x,
+                    np.maximum(sink_caps - f_sink, 0),
+                    f_sink,
+                ]
+            ),
+        )
+        if res.solve(self.src, self.sink) != res.OPTIMAL:
+            raise InfeasibleError("max-flow failed")
+        g = np.asarray(res.flows(arcs), dtype=np.int64)
+        x = f_x + g[n : n + nx] - g[n + nx : n + 2 * nx]
+        return np.asarray(x, dtype=np.float64) * self.unit / self.dt
+
+
+def _plan_by_flow(
+    problem: Problem, peak_floor_kw: float, minimise_peak: bool, fairness: bool
+) -> tuple[FloatArray, dict[str, float]]:
+    """Max energy, then max-min fairness, then (optionally) min peak, by max-flow and bisection."""
+    fm = _FlowModel(problem)
+    top = float(fm.cap_kw.max())
+    best = fm.solve(fm.full, top)
+    slack = fm.nx + fm.n  # one unit per arc at most is lost to rounding
+    phi = 1.0
+    short = best < int(fm.deliverable.sum()) - slack
+    if fairness and short:
+        lo, hi = 0.0, 1.0
+        while hi - lo > 1e-7:
             mid = 0.5 * (lo + hi)
-            if flow_at(mid) >= best:
-                hi = mid
-            else:
-                lo = mid
-    flow_at(hi)
-    x = np.asarray(smf.flows(a_x), dtype=np.float64) * unit / dt
-    return x, best * unit, hi
+            lo, hi = (mid, hi) if fm.fair_ok(mid, top) else (lo, mid)
+        phi = lo
+    peak = top
+    if minimise_peak:
+        lo = max(peak_floor_kw, 0.0)
+        hi = max(float(problem.site_limit_kw.max()), lo)
+
+        def ok(p: float) -> bool:
+            return fm.solve(fm.full, p) >= best - slack and (not (fairness and short) or fm.fair_ok(phi, p))
+
+        if ok(lo):
+            hi = lo
+        else:
+            while hi - lo > max(1e-7 * hi, 1e-7):
+                mid = 0.5 * (lo + hi)
+                lo, hi = (lo, mid) if ok(mid) else (mid, hi)
+        peak = hi
+    x = fm.final_flow(phi if fairness and short else 0.0, peak)
+    values = {"energy": float(x.sum() * fm.dt), "fairness": phi}
+    if minimise_peak:
+        values["peak"] = peak
+    return x, values
 
 
 def optimize(
@@ -402,15 +469,11 @@ def optimize(
     if m.nx == 0:
         return Schedule(problem, np.zeros(0), offset, {}, time.perf_counter() - start)
     has_prices = bool(np.ptp(problem.price_eur_per_kwh) > 0) or m.has_pv
-    if objective == "min-peak" and not tie_break_early and not has_prices and _flow_representable(problem):
-        requested = float(problem.deliverable_kwh().sum())
-        flow = _min_peak_by_flow(problem, peak_floor_kw)
-        slack = 1e-6 * max(requested, 1.0) + 2 * _FLOW_UNIT_KWH * (m.nx + problem.n_sessions)
-        if flow is not None and (not fairness or flow[1] >= requested - slack):
-            x_flow, energy, peak = flow
-            values_flow = {"energy": energy, "peak": peak}
-            power = _repair(problem, m, x_flow)
-            return Schedule(problem, power, offset, values_flow, time.perf_counter() - start)
+    flow_ok = objective in ("min-peak", "max-energy") and not tie_break_early and not has_prices
+    if flow_ok and _flow_representable(problem):
+        x_flow, values_flow = _plan_by_flow(problem, peak_floor_kw, objective == "min-peak", fairness)
+        power = _repair(problem, m, x_flow)
+        return Schedule(problem, power, offset, values_flow, time.perf_counter() - start)
     vec = _objective_vectors(m)
     values: dict[str, float] = {}
     m.lb[m.i_peak] = max(peak_floor_kw, 0.0)

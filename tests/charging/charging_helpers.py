@@ -1,19 +1,16 @@
-"""Shared helpers of the charging tests: random session sets and an independent LP (scipy/HiGHS)."""
+"""Helpers of the charging tests: random session sets and an independent LP (scipy/HiGHS)."""
 
 from __future__ import annotations
 
 import random
 from dataclasses import dataclass
 from datetime import datetime, timedelta, timezone
-from pathlib import Path
 
 import numpy as np
-import pytest
 from scipy.optimize import linprog
 
 from charging.model import Session
 
-SHARED_DATA = Path(__file__).resolve().parents[2] / ".." / "shared" / "data"
 CET = timezone(timedelta(hours=1))
 
 
@@ -112,11 +109,3 @@ def reference_lp(
         assert res.status == 0
         cost = res.fun
     return Reference(energy, peak, cost)
-
-
-@pytest.fixture
-def shared_data() -> Path:
-    """The shared reference data folder (skip when absent)."""
-    if not SHARED_DATA.is_dir():
-        pytest.skip(f"reference data not found at {SHARED_DATA}")
-    return SHARED_DATA

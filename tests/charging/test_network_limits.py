@@ -8,6 +8,7 @@ from datetime import timedelta
 
 import numpy as np
 import pytest
+from charging_helpers import CET, random_sessions
 from scipy.optimize import linprog
 
 from charging.errors import InvalidInputError
@@ -23,7 +24,6 @@ from charging.model import (
 )
 from charging.optimize import optimize
 from charging.problem import check_schedule
-from tests.charging.conftest import CET, random_sessions
 
 
 def _sessions_on(evses: list[str], energy: float = 30.0, hours: float = 4.0) -> list[Session]:
