@@ -166,3 +166,16 @@ def test_independent_lp_agrees_on_a_circuit_network() -> None:
         method="highs",
     )
     assert sched.delivered_kwh().sum() >= 0.999 * -res.fun
+
+
+def test_flow_path_is_fair_and_lexicographic_too() -> None:
+    from charging.plan import plan
+
+    sessions = _sessions_on(["E0", "E1", "E2"], energy=40.0, hours=2)
+    sessions[2] = Session("s2", "E2", sessions[2].arrival, sessions[2].departure, 4.0, 11.0)
+    result = plan(sessions, 16.0, 15, "min-peak")  # site limit only: solved by max-flow
+    delivered = result.schedule.delivered_kwh()
+    assert delivered.sum() == pytest.approx(32.0, abs=1e-3)
+    # max-min fairness on the share of what each session could take alone (22, 22 and 4 kWh)
+    assert delivered / np.array([22.0, 22.0, 4.0]) == pytest.approx([2 / 3] * 3, abs=1e-4)
+    assert result.schedule.peak_kw() <= 16.0 + 1e-9
