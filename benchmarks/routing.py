@@ -13,7 +13,8 @@ that its peak memory (max RSS, build included) is its own.  For each:
   departures 06:00-20:00), timed one by one after a warm-up (wall clock p50/p95/p99 and process
   CPU time), with ``--transfers gtfs`` footpaths and again with the walk mode (transfers.txt plus
   crow-fly walks within 400 m at 1.2 m/s);
-* ``knoten route-batch`` with N and with 1 query(ies): (t_N - t_1) / (N - 1);
+* ``knoten route-batch`` (``--transfers gtfs``) with N (default 20,000) and with 1 query:
+  (t_N - t_1) / (N - 1), best of 5 alternating runs each;
 * optionally pyraptor on the same timetable and the first queries (see pyraptor_harness.py).
 
 Prints a Markdown table (and JSON with ``--json``).
@@ -118,6 +119,7 @@ def run_one(
     pyraptor: str | None,
     n_py: int,
     py_timeout_s: float = 300.0,
+    batch_queries: int = 20000,
 ) -> dict:
     """Benchmark one dataset in this process."""
     from mobility.raptor import Router
@@ -167,7 +169,8 @@ def run_one(
     answers, ms = gtfs.pop("answers"), gtfs.pop("ms")
     result.update(gtfs)
     stop_ids = [str(s) for s in tt.stop_ids[served]]
-    result["route_batch_ms"] = 1000 * _time_route_batch(feeds, date, cache, stop_ids, n_queries)
+    result["route_batch_ms"] = 1000 * _time_route_batch(feeds, date, cache, stop_ids, batch_queries)
+    result["route_batch_n"] = batch_queries
     result["peak_rss_mib"] = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
 
     if pyraptor:
@@ -280,6 +283,12 @@ def main() -> None:
     )
     parser.add_argument("--mta-dir", type=Path, default=None)
     parser.add_argument("--queries", type=int, default=1000)
+    parser.add_argument(
+        "--batch-queries",
+        type=int,
+        default=20000,
+        help="N of the route-batch timing; large, so that N queries outweigh the start-up jitter",
+    )
     parser.add_argument("--only", nargs="*", default=None)
     parser.add_argument("--pyraptor-python", default=None)
     parser.add_argument("--pyraptor-queries", type=int, default=20)
@@ -292,13 +301,21 @@ def main() -> None:
         feeds, date = sets[args.child]
         py = args.pyraptor_python if args.child != "mta_all" else None
         out = run_one(
-            args.child, feeds, date, args.queries, py, args.pyraptor_queries, args.pyraptor_timeout_s
+            args.child,
+            feeds,
+            date,
+            args.queries,
+            py,
+            args.pyraptor_queries,
+            args.pyraptor_timeout_s,
+            args.batch_queries,
         )
         print(json.dumps(out))
         return
     rows = []
     for name in args.only or list(sets):
         cmd = [sys.executable, __file__, "--child", name, "--queries", str(args.queries)]
+        cmd += ["--batch-queries", str(args.batch_queries)]
         if args.mta_dir:
             cmd += ["--mta-dir", str(args.mta_dir)]
         if args.pyraptor_python:
