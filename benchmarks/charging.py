@@ -180,7 +180,7 @@ def run_policies(problem: Problem, policies: Sequence[str], **opts: object) -> d
     return out
 
 
-def bench_acn(limits: Sequence[float], results: dict[str, Any]) -> None:
+def bench_acn(limits: Sequence[float], results: dict[str, Any], acn_limits: Sequence[float]) -> None:
     evs, sessions = march_sessions()
     print("\n## Caltech March 2019, one aggregate limit")
     table = [
@@ -198,9 +198,11 @@ def bench_acn(limits: Sequence[float], results: dict[str, Any]) -> None:
             flush=True,
         )
         res = run_policies(problem, POLICIES)
-        acn_edf = acnportal_sorted(evs, limit, False, "edf")
-        acn_llf = acnportal_sorted(evs, limit, False, "llf")
-        print(f"  acnportal EDF {acn_edf}  LLF {acn_llf}", flush=True)
+        acn_edf = acn_llf = None
+        if limit in acn_limits:
+            acn_edf = acnportal_sorted(evs, limit, False, "edf")
+            acn_llf = acnportal_sorted(evs, limit, False, "llf")
+            print(f"  acnportal EDF {acn_edf}  LLF {acn_llf}", flush=True)
         table.append(
             _row(
                 f"{limit:g}",
@@ -481,6 +483,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     )
     parser.add_argument("--limits", default="20,30,50,80")
     parser.add_argument("--three-phase-limits", default="30")
+    parser.add_argument("--acnportal-limits", default="30", help="aggregate limits also run with acnportal")
     parser.add_argument("--depot-sizes", default="50,200,1000")
     parser.add_argument("--mpc-depot-max", type=int, default=1000, help="largest depot replayed with mpc")
     parser.add_argument("--speed-repeats", type=int, default=40)
@@ -495,7 +498,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     if "speed" in parts:
         bench_speed(results, args.speed_repeats)
     if "acn" in parts:
-        bench_acn(limits, results)
+        bench_acn(limits, results, [float(x) for x in args.acnportal_limits.split(",") if x])
     if "minpeak" in parts:
         bench_minpeak(results)
     if "acn3" in parts:
