@@ -196,6 +196,7 @@ class Mpc:
     """
 
     objective: str = "max-energy"
+    fairness: bool = False
     solve_times_s: list[float] = field(default_factory=list)
     _plan: dict[int, FloatArray] = field(default_factory=dict)
     _plan_start: int = 0
@@ -237,7 +238,7 @@ class Mpc:
             p.pv_kw[t:stop],
         )
         start = time.perf_counter()
-        sched = optimize(sub, self.objective, peak_floor_kw=view.peak_so_far_kw)
+        sched = optimize(sub, self.objective, peak_floor_kw=view.peak_so_far_kw, fairness=self.fairness)
         self.solve_times_s.append(time.perf_counter() - start)
         self._plan = {int(s): sched.session_power(j) for j, s in enumerate(i)}
         self._plan_start = t
