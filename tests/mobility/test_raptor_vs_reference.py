@@ -25,7 +25,7 @@ def random_queries(
     """Random stop pairs (mostly served stops, some stations) and departure times."""
     rng = np.random.default_rng(seed)
     by_index = {i: s for s, i in ref.stop_index.items()}
-    served = [by_index[i] for i in sorted(set(ref.stop.tolist()))]
+    served = [by_index[i] for i in sorted(set(ref.stop.tolist()))] or list(ref.stop_index)
     stations = [s for s, i in ref.stop_index.items() if ref.location_type[i] == "1"]
 
     def pick() -> str:
