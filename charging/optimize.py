@@ -409,6 +409,35 @@ class _FlowModel:
         caps = np.floor(phi * self.deliverable).astype(np.int64)
         return self.solve(caps, peak_kw) >= int(caps.sum()) - (self.n + self.nx)
 
+    def earliest_flow(self, peak_kw: float) -> FloatArray:
+        """The maximum flow under ``peak_kw`` that charges as early as possible (min-cost max-flow)."""
+        from ortools.graph.python import min_cost_flow
+
+        n, nx = self.n, self.nx
+        mcf = min_cost_flow.SimpleMinCostFlow()
+        slot = self.heads[n : n + nx] - n
+        sess = self.tails[n : n + nx]
+        # slope per session: earlier departures charge first (keeps late sessions flexible)
+        rank = np.argsort(np.argsort(-self.p.last, kind="stable"), kind="stable")
+        base = max(self.n, 1)
+        weight = base + rank[sess]  # in [base, 2 base)
+        costs = np.concatenate(
+            [
+                np.zeros(n, dtype=np.int64),
+                (slot * weight).astype(np.int64),
+                np.zeros(self.t_count, dtype=np.int64),
+            ]
+        )
+        caps = np.concatenate([self.full, self.x_caps, self.sink_caps(peak_kw)])
+        arcs = mcf.add_arcs_with_capacity_and_unit_cost(self.tails, self.heads, caps, costs)
+        total = int(self.full.sum())
+        mcf.set_node_supply(self.src, total)
+        mcf.set_node_supply(self.sink, -total)
+        if mcf.solve_max_flow_with_min_cost() != mcf.OPTIMAL:
+            raise InfeasibleError("min-cost flow failed")
+        f = np.asarray(mcf.flows(arcs[n : n + nx]), dtype=np.float64)
+        return f * self.unit / self.dt
+
     def final_flow(self, phi: float, peak_kw: float) -> FloatArray:
         """A max flow under ``peak_kw`` that gives each session at least ``phi`` of its deliverable energy.
 
@@ -445,7 +474,7 @@ class _FlowModel:
 
 
 def _plan_by_flow(
-    problem: Problem, peak_floor_kw: float, minimise_peak: bool, fairness: bool
+    problem: Problem, peak_floor_kw: float, minimise_peak: bool, fairness: bool, early: bool = False
 ) -> tuple[FloatArray, dict[str, float]]:
     """Max energy, then max-min fairness, then (optionally) min peak, by max-flow and bisection."""
     fm = _FlowModel(problem)
@@ -475,7 +504,10 @@ def _plan_by_flow(
                 mid = 0.5 * (lo + hi)
                 lo, hi = (lo, mid) if ok(mid) else (mid, hi)
         peak = hi
-    x = fm.final_flow(phi if fairness and short else 0.0, peak)
+    if early and not (fairness and short):
+        x = fm.earliest_flow(peak)
+    else:
+        x = fm.final_flow(phi if fairness and short else 0.0, peak)
     values = {"energy": float(x.sum() * fm.dt), "fairness": phi}
     if minimise_peak:
         values["peak"] = peak
@@ -504,9 +536,11 @@ def optimize(
     if m.nx == 0:
         return Schedule(problem, np.zeros(0), offset, {}, time.perf_counter() - start)
     has_prices = bool(np.ptp(problem.price_eur_per_kwh) > 0) or m.has_pv
-    flow_ok = objective in ("min-peak", "max-energy") and not tie_break_early and not has_prices
-    if flow_ok and _flow_representable(problem):
-        x_flow, values_flow = _plan_by_flow(problem, peak_floor_kw, objective == "min-peak", fairness)
+    flow_ok = objective in ("min-peak", "max-energy") and not has_prices and _flow_representable(problem)
+    if flow_ok and (not tie_break_early or not fairness):
+        x_flow, values_flow = _plan_by_flow(
+            problem, peak_floor_kw, objective == "min-peak", fairness, early=tie_break_early
+        )
         power = _repair(problem, m, x_flow)
         return Schedule(problem, power, offset, values_flow, time.perf_counter() - start)
     vec = _objective_vectors(m)
