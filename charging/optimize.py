@@ -351,7 +351,11 @@ def _objective_vectors(m: _Model) -> dict[str, FloatArray]:
     else:
         cost[: m.nx] = p.price_eur_per_kwh[m.slot] * dt
     early = np.zeros(m.n_vars)
-    early[: m.nx] = dt * (1.0 + m.slot) / max(p.n_slots, 1)
+    # charge early, and sessions that leave earlier before those that stay longer (keeps the
+    # flexible ones for whatever arrives next)
+    rank = np.argsort(np.argsort(-p.last, kind="stable"), kind="stable")
+    urgency = 1.0 + rank / max(p.n_sessions, 1)
+    early[: m.nx] = dt * (1.0 + m.slot) / max(p.n_slots, 1) * urgency[m.sess]
     return {"energy": energy, "fairness": fair, "peak": peak, "cost": cost, "early": early}
 
 
