@@ -82,9 +82,11 @@ def report(out: Path, scenarios: list[str]) -> None:
     """Print the comparison table in Markdown."""
     names = [*BASELINES, "knoten"]
     print(
-        "| scenario | " + " | ".join(names) + " | best baseline | knoten / best | arrivals ok | decision ms |"
+        "| scenario | "
+        + " | ".join(names)
+        + " | best baseline | knoten / best | knoten / ref | arrivals ok | decision ms |"
     )
-    print("|---" * (len(names) + 5) + "|")
+    print("|---" * (len(names) + 6) + "|")
     for sc in scenarios:
         cells, means = [], {}
         for c in names:
@@ -110,7 +112,12 @@ def report(out: Path, scenarios: list[str]) -> None:
             decision = f"{kn['decision_ms_per_intersection']:.2f}"
         best_txt = f"{best} {base[best]:.1f} (ref {REFERENCE_BEST_S[sc]:.1f})" if best else "–"
         ratio_txt = f"{ratio:.3f}" if ratio is not None else "–"
-        print(f"| {sc} | " + " | ".join(cells) + f" | {best_txt} | {ratio_txt} | {arrivals} | {decision} |")
+        ref_txt = f"{means['knoten'] / REFERENCE_BEST_S[sc]:.3f}" if "knoten" in means else "–"
+        print(
+            f"| {sc} | "
+            + " | ".join(cells)
+            + f" | {best_txt} | {ratio_txt} | {ref_txt} | {arrivals} | {decision} |"
+        )
 
 
 def main() -> None:
