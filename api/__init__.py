@@ -1,4 +1,4 @@
-"""HTTP API, station display and the ``knoten`` command line; the only layer that sees all packages.
+"""HTTP API, the demo city and the ``knoten`` command line; the only layer that sees all packages.
 
 ``create_app`` and the settings are imported lazily, so that the command line starts without
 loading the web stack.

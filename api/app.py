@@ -112,8 +112,9 @@ def create_app(settings: Settings) -> OpenAPI:
 
 def _register_capabilities(app: OpenAPI, settings: Settings, capabilities: list[str]) -> None:
     """Attach the API parts of every capability that exists."""
+    from api import routes_charging
     from api.routes_demo import create_demo_blueprint
 
     app.register_blueprint(create_demo_blueprint(settings.data_dir / "demo"))
     capabilities.append("demo-feeds")
-    __import__("api.routes_charging", fromlist=["register"]).register(app, capabilities)
+    routes_charging.register(app, capabilities)

@@ -95,7 +95,7 @@ def main(ctx: click.Context, config_file: Path | None, data_dir: Path | None, de
 @click.option("--port", type=int, default=None, help="Port (default from settings: 8000).")
 @pass_settings
 def serve(settings: Settings, host: str | None, port: int | None) -> None:
-    """Serve the HTTP API and the station display."""
+    """Serve the HTTP API (and the demo city's feeds under /demo when it is built)."""
     from waitress import serve as waitress_serve
 
     from api.app import create_app
@@ -116,15 +116,16 @@ def serve(settings: Settings, host: str | None, port: int | None) -> None:
 
 
 def _register_command_groups() -> None:
-    """Attach the command groups of every capability (one line each)."""
-    main.add_command(__import__("api.cli_signals", fromlist=["signals"]).signals)
-    main.add_command(__import__("api.cli_charging", fromlist=["charging"]).charging)
+    """Attach the command groups of every capability."""
+    from api.cli_charging import charging
     from api.cli_demo import demo
+    from api.cli_mobility import register_mobility_commands
+    from api.cli_signals import signals
 
     main.add_command(demo)
-    from api.cli_mobility import register_mobility_commands
-
     register_mobility_commands(main)
+    main.add_command(signals)
+    main.add_command(charging)
 
 
 _register_command_groups()
