@@ -6,10 +6,11 @@ usage errors, 1 for everything else); ``--debug`` shows the traceback as well.
 
 from __future__ import annotations
 
+import importlib
 import sys
 from importlib.metadata import PackageNotFoundError, version
 from pathlib import Path
-from typing import Any
+from typing import Any, ClassVar
 
 import click
 
@@ -25,7 +26,36 @@ def _package_version() -> str:
 
 
 class KnotenGroup(click.Group):
-    """A click group that turns every failure into one line on stderr."""
+    """A click group that turns every failure into one line on stderr.
+
+    Capability commands are imported only when they run (or when help lists them), so that
+    ``knoten route-batch`` does not pay for loading OR-Tools or SUMO and the reverse.
+    """
+
+    lazy_commands: ClassVar[dict[str, str]] = {
+        "demo": "api.cli_demo:demo",
+        "build": "api.cli_mobility:build",
+        "route": "api.cli_mobility:route",
+        "route-batch": "api.cli_mobility:route_batch",
+        "signals": "api.cli_signals:signals",
+        "charging": "api.cli_charging:charging",
+    }
+
+    def list_commands(self, ctx: click.Context) -> list[str]:
+        """Built-in and lazily loaded commands, sorted."""
+        return sorted({*super().list_commands(ctx), *self.lazy_commands})
+
+    def get_command(self, ctx: click.Context, cmd_name: str) -> click.Command | None:
+        """The command ``cmd_name``, importing its module on first use."""
+        target = self.lazy_commands.get(cmd_name)
+        if target is None or cmd_name in self.commands:
+            return super().get_command(ctx, cmd_name)
+        module_name, attr = target.split(":")
+        command = getattr(importlib.import_module(module_name), attr)
+        if not isinstance(command, click.Command):
+            raise TypeError(f"{target} is not a click command")
+        self.add_command(command, cmd_name)
+        return command
 
     def main(self, *args: Any, **kwargs: Any) -> Any:
         debug = "--debug" in (args[0] if args and args[0] is not None else sys.argv[1:])
@@ -113,22 +143,6 @@ def serve(settings: Settings, host: str | None, port: int | None) -> None:
         waitress_serve(app, host=settings.host, port=settings.port, threads=8, _quiet=True)
     except OSError as exc:
         raise CliError(f"cannot listen on {settings.host}:{settings.port}: {exc.strerror or exc}") from exc
-
-
-def _register_command_groups() -> None:
-    """Attach the command groups of every capability."""
-    from api.cli_charging import charging
-    from api.cli_demo import demo
-    from api.cli_mobility import register_mobility_commands
-    from api.cli_signals import signals
-
-    main.add_command(demo)
-    register_mobility_commands(main)
-    main.add_command(signals)
-    main.add_command(charging)
-
-
-_register_command_groups()
 
 
 if __name__ == "__main__":  # pragma: no cover

@@ -277,9 +277,3 @@ def build(
             )
     except MobilityError as exc:
         raise CliError(str(exc)) from None
-
-
-def register_mobility_commands(group: click.Group) -> None:
-    """Add the transit routing commands to the ``knoten`` group."""
-    for command in (route_batch, route, build):
-        group.add_command(command)

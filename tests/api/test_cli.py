@@ -19,7 +19,10 @@ def run_cli(*args: str) -> subprocess.CompletedProcess[str]:
 
 def _all_commands(group: click.Group, prefix: tuple[str, ...] = ()) -> list[tuple[str, ...]]:
     found = [prefix]
-    for name, command in group.commands.items():
+    ctx = click.Context(group)
+    for name in group.list_commands(ctx):
+        command = group.get_command(ctx, name)
+        assert command is not None, name
         if isinstance(command, click.Group):
             found.extend(_all_commands(command, (*prefix, name)))
         else:
