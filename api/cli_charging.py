@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import json
-import sys
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from pathlib import Path
@@ -12,6 +11,7 @@ from typing import Any
 import click
 
 from api.errors import CliError
+from api.progress import progress_bar
 from charging.errors import ChargingError
 from charging.optimize import OBJECTIVES
 from charging.policies import POLICIES
@@ -31,23 +31,6 @@ def _domain_errors() -> Iterator[None]:
         yield
     except ChargingError as exc:
         raise CliError(str(exc), 1) from exc
-
-
-@contextmanager
-def _progress(label: str) -> Iterator[Callable[[int, int], None] | None]:
-    """A rich progress bar on a TTY, nothing otherwise."""
-    if not sys.stderr.isatty():
-        yield None
-        return
-    from rich.progress import Progress
-
-    with Progress(transient=True) as bar:
-        task = bar.add_task(label, total=None)
-
-        def update(done: int, total: int) -> None:
-            bar.update(task, completed=done, total=total)
-
-        yield update
 
 
 def _positive_limit(value: float) -> float:
@@ -173,7 +156,7 @@ def plan_command(
     _positive_limit(site_limit_kw)
     with _domain_errors():
         inputs = _inputs(sessions_csv, prices_csv, pv_csv, limits_csv, evses_path)
-        with _progress("Optimising") as progress:
+        with progress_bar("Optimising") as progress:
             result = plan(
                 site_limit_kw=site_limit_kw,
                 slot_minutes=slot_minutes,
@@ -240,7 +223,7 @@ def simulate_command(
     _positive_limit(site_limit_kw)
     with _domain_errors():
         inputs = _inputs(sessions_csv, prices_csv, pv_csv, limits_csv, evses_path)
-        with _progress(f"Replaying {policy}") as progress:
+        with progress_bar(f"Replaying {policy}") as progress:
             _result, metrics = replay(
                 site_limit_kw=site_limit_kw,
                 policy=policy,

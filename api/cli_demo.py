@@ -2,13 +2,13 @@
 
 from __future__ import annotations
 
-import sys
 from datetime import date
 from pathlib import Path
 
 import click
 
 from api.errors import CliError
+from api.progress import progress_bar
 from api.settings import Settings
 
 
@@ -42,7 +42,7 @@ def build(settings: Settings, seed: int, build_date: object, out: Path | None, f
     A second run with the same seed, date and generator version finds the finished build and skips
     it; pass --force to rebuild.
     """
-    from api.demo import STEPS, build_demo_city
+    from api.demo import build_demo_city
     from api.demo.sumo import SumoBuildError
 
     out_dir = out if out is not None else settings.data_dir / "demo"
@@ -54,20 +54,13 @@ def build(settings: Settings, seed: int, build_date: object, out: Path | None, f
             skipped.append(True)
 
     try:
-        if sys.stderr.isatty():
-            from rich.console import Console
-            from rich.progress import Progress
+        with progress_bar("Demo city") as update:
 
-            with Progress(console=Console(stderr=True), transient=True) as bar:
-                task = bar.add_task("Building the demo city", total=len(STEPS))
+            def report(step: str, i: int, n: int) -> None:
+                note_skip(step, i, n)
+                update(i, n, step)
 
-                def draw(step: str, i: int, n: int) -> None:
-                    note_skip(step, i, n)
-                    bar.update(task, completed=i, total=n, description=f"Demo city: {step}")
-
-                city = build_demo_city(out_dir, seed, draw, build_date=day, force=force)
-        else:
-            city = build_demo_city(out_dir, seed, note_skip, build_date=day, force=force)
+            city = build_demo_city(out_dir, seed, report, build_date=day, force=force)
     except SumoBuildError as exc:
         raise CliError(f"demo build: {exc}", 1) from exc
     except OSError as exc:

@@ -3,14 +3,13 @@
 from __future__ import annotations
 
 import datetime as dt
-import sys
-from collections.abc import Callable, Iterator
-from contextlib import contextmanager
+from collections.abc import Callable
 from pathlib import Path
 
 import click
 
 from api.errors import CliError
+from api.progress import progress_bar
 from api.settings import Settings
 from mobility.errors import MobilityError
 
@@ -33,26 +32,6 @@ def _cache_dir(settings: Settings | None, cache_dir: Path | None, no_cache: bool
     return base / "cache" / "timetables"
 
 
-@contextmanager
-def _progress(enabled: bool) -> Iterator[Callable[[str, int, int], None]]:
-    """A progress callback that draws a rich bar on a TTY and does nothing elsewhere."""
-    if not (enabled and sys.stderr.isatty()):
-        yield lambda stage, done, total: None
-        return
-    from rich.progress import BarColumn, Progress, TextColumn, TimeElapsedColumn
-
-    with Progress(
-        TextColumn("{task.description:<40}"), BarColumn(), TimeElapsedColumn(), transient=True
-    ) as bar:
-        task = bar.add_task("timetable", total=1)
-
-        def update(stage: str, done: int, total: int) -> None:
-            bar.update(task, description=stage, completed=done, total=total)
-
-        yield update
-        bar.update(task, completed=1, total=1)
-
-
 def _load(
     gtfs: tuple[Path, ...],
     date: dt.date,
@@ -60,12 +39,11 @@ def _load(
     walk_radius_m: float,
     walk_speed_mps: float,
     cache: Path | None,
-    show_progress: bool = False,
 ) -> object:
     from mobility.timetable import get_timetable, gtfs_footpaths, walk_footpaths
 
-    with _progress(show_progress) as progress:
-        tt, _ = get_timetable(list(gtfs), date, cache, progress)
+    with progress_bar("Timetable") as update:
+        tt, _ = get_timetable(list(gtfs), date, cache, lambda stage, done, total: update(done, total, stage))
     if tt.n_trips == 0:
         click.echo(
             f"knoten: warning: no trips run on {date.isoformat()} in {', '.join(tt.feed_names)}", err=True
@@ -266,8 +244,8 @@ def build(
     try:
         for text in dates:
             date = _parse_date(text)
-            with _progress(True) as progress:
-                tt = build_timetable(list(gtfs), date, progress)
+            with progress_bar(f"Timetable {date.isoformat()}") as update:
+                tt = build_timetable(list(gtfs), date, lambda stage, done, total: update(done, total, stage))
             target = cache_path(list(gtfs), date, target_dir)
             if not no_cache:
                 save_timetable(tt, target)

@@ -3,15 +3,13 @@
 from __future__ import annotations
 
 import json
-import sys
-from collections.abc import Callable, Iterator
-from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
 
 import click
 
 from api.errors import CliError
+from api.progress import progress_bar
 from signals.errors import SignalsError
 
 
@@ -23,25 +21,6 @@ def _seeds(value: str) -> list[int]:
     if not seeds:
         raise click.BadParameter("at least one seed is required")
     return seeds
-
-
-@contextmanager
-def _progress(label: str) -> Iterator[Callable[[int, int], None]]:
-    """A progress callback drawing a rich bar on a TTY only."""
-    if not sys.stderr.isatty():
-        yield lambda done, total: None
-        return
-    from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
-
-    with Progress(
-        TextColumn(label), BarColumn(), MofNCompleteColumn(), TimeElapsedColumn(), transient=True
-    ) as bar:
-        task = bar.add_task(label, total=None)
-
-        def update(done: int, total: int) -> None:
-            bar.update(task, completed=done, total=total)
-
-        yield update
 
 
 def _executor(workers: int, scheduler: str | None) -> Any:
@@ -122,7 +101,7 @@ def evaluate_cmd(
         scenario = load_sumocfg(sumocfg, begin, end)
         executor = _executor(workers, scheduler)
         try:
-            with _progress(f"{scenario.name} {controller}") as progress:
+            with progress_bar(f"{scenario.name} {controller}") as progress:
                 summary = evaluate(scenario, controller, seed_list, tripinfo_dir, executor, progress)
         finally:
             _close(executor)
@@ -190,7 +169,7 @@ def compare_cmd(
         out = out_dir or (base / "results")
         executor = _executor(workers, scheduler)
         try:
-            with _progress(f"{scenario.name}") as progress:
+            with progress_bar(f"{scenario.name}") as progress:
                 summaries = compare(scenario, out, names, seed_list, executor, progress)
         finally:
             _close(executor)
@@ -242,7 +221,7 @@ def sweep_cmd(
         scenarios = [load_scenario(p) for p in scenario_paths]
         executor = _executor(workers, scheduler)
         try:
-            with _progress("sweep") as progress:
+            with progress_bar("sweep") as progress:
                 summaries = sweep(scenarios, names, _seeds(seeds), out_dir, executor, progress)
         finally:
             _close(executor)
@@ -295,7 +274,7 @@ def optimise_cmd(
             scenario = scenario.with_window(begin, end)
         executor = _executor(workers, scheduler)
         try:
-            with _progress(f"optimise {scenario.name}") as progress:
+            with progress_bar(f"optimise {scenario.name}") as progress:
                 result = optimise(
                     scenario,
                     plan_file,
