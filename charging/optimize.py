@@ -29,6 +29,7 @@ import scipy.sparse as sp
 from ortools.linear_solver.python import model_builder_helper as mbh
 
 from charging.errors import InfeasibleError, InvalidInputError
+from charging.flow import flow_applicable, plan_by_flow
 from charging.problem import FloatArray, IntArray, Problem, Schedule, variable_layout
 
 OBJECTIVES = ("max-energy", "min-peak", "min-cost")
@@ -535,17 +536,27 @@ def optimize(
     if objective not in OBJECTIVES:
         raise InvalidInputError(f"unknown objective {objective!r} (expected one of {', '.join(OBJECTIVES)})")
     start = time.perf_counter()
+    tree = flow_applicable(problem) if not tie_break_early else None
+    if tree is not None:  # exact and fast: the stages as network flows
+        offset, sess, slot = variable_layout(problem)
+        if sess.size == 0:
+            return Schedule(problem, np.zeros(0), offset, {}, time.perf_counter() - start)
+        x_flow, values_flow = plan_by_flow(
+            problem, objective, tree, peak_floor_kw=peak_floor_kw, fairness=fairness
+        )
+        power = _repair(problem, sess, slot, x_flow)
+        return Schedule(problem, power, offset, values_flow, time.perf_counter() - start)
     m = _Model(problem, solver, time_limit_s)
     offset = m.offset
     if m.nx == 0:
         return Schedule(problem, np.zeros(0), offset, {}, time.perf_counter() - start)
     has_prices = bool(np.ptp(problem.price_eur_per_kwh) > 0) or m.has_pv
     flow_ok = objective in ("min-peak", "max-energy") and not has_prices and _flow_representable(problem)
-    if flow_ok and (not tie_break_early or not fairness):
+    if flow_ok and not fairness:
         x_flow, values_flow = _plan_by_flow(
             problem, peak_floor_kw, objective == "min-peak", fairness, early=tie_break_early
         )
-        power = _repair(problem, m, x_flow)
+        power = _repair(problem, m.sess, m.slot, x_flow)
         return Schedule(problem, power, offset, values_flow, time.perf_counter() - start)
     vec = _objective_vectors(m)
     values: dict[str, float] = {}
@@ -581,17 +592,23 @@ def optimize(
         order.append(("early", False))
     for name, maximize in order:
         x = stage(name, maximize, x)
-    power = _repair(problem, m, x[: m.nx])
+    power = _repair(problem, m.sess, m.slot, x[: m.nx], m.discrete, m._phasor)
     sched = Schedule(problem, power, offset, values, time.perf_counter() - start)
     return sched
 
 
-def _repair(problem: Problem, m: _Model, x: FloatArray) -> FloatArray:
+def _repair(
+    problem: Problem,
+    sess: IntArray,
+    slot: IntArray,
+    x: FloatArray,
+    discrete: bool = False,
+    phasor: list[tuple[IntArray, np.ndarray, float]] | None = None,
+) -> FloatArray:
     """Remove solver round-off: clip to bounds, never above a request, limits or phasor limits."""
-    sess, slot = m.sess, m.slot
     x = np.clip(x, 0.0, problem.max_kw[sess])
     x[x < 1e-5] = 0.0  # solver noise (10 mW)
-    if m.discrete:
+    if discrete:
         low = (x > 0) & (x < problem.min_kw[sess])
         x[low] = np.where(x[low] >= 0.5 * problem.min_kw[sess][low], problem.min_kw[sess][low], 0.0)
     delivered = np.bincount(sess, weights=x, minlength=problem.n_sessions) * problem.slot_h
@@ -610,7 +627,7 @@ def _repair(problem: Problem, m: _Model, x: FloatArray) -> FloatArray:
         value = np.bincount(slot, weights=coeff_by_evse[var_evse] * x, minlength=problem.n_slots)
         with np.errstate(divide="ignore", invalid="ignore"):
             scale = np.minimum(scale, np.where(value > lim.limit, lim.limit / value, 1.0))
-    for use, c, limit in m._phasor:
+    for use, c, limit in phasor or []:
         if use.size == 0:
             continue
         re = np.bincount(slot[use], weights=(c * x[use]).real, minlength=problem.n_slots)
