@@ -178,7 +178,9 @@ class _FlowNet:
         )
 
     def _units(self, kwh: np.ndarray) -> IntArray:
-        return np.floor(np.maximum(kwh, 0.0) / self.unit * (1 + 1e-12)).astype(np.int64)
+        # no arc ever carries more than the total request: larger capacities (or inf) are clipped
+        units = np.minimum(np.maximum(kwh, 0.0) / self.unit * (1 + 1e-12), 4 * _TOTAL_UNITS)
+        return np.floor(units).astype(np.int64)
 
     def upper_at(self, peak_kw: float | None, upper: IntArray | None = None) -> IntArray:
         """Arc capacities with the grid import capped at ``peak_kw`` (None: the site limit)."""

@@ -541,11 +541,15 @@ def optimize(
         offset, sess, slot = variable_layout(problem)
         if sess.size == 0:
             return Schedule(problem, np.zeros(0), offset, {}, time.perf_counter() - start)
-        x_flow, values_flow = plan_by_flow(
-            problem, objective, tree, peak_floor_kw=peak_floor_kw, fairness=fairness
-        )
-        power = _repair(problem, sess, slot, x_flow)
-        return Schedule(problem, power, offset, values_flow, time.perf_counter() - start)
+        try:
+            x_flow, values_flow = plan_by_flow(
+                problem, objective, tree, peak_floor_kw=peak_floor_kw, fairness=fairness
+            )
+        except InfeasibleError:  # a flow solver gave up (e.g. integer range): solve the LP instead
+            pass
+        else:
+            power = _repair(problem, sess, slot, x_flow)
+            return Schedule(problem, power, offset, values_flow, time.perf_counter() - start)
     m = _Model(problem, solver, time_limit_s)
     offset = m.offset
     if m.nx == 0:

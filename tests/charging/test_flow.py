@@ -18,7 +18,9 @@ from charging.optimize import optimize
 from charging.problem import LinearLimit, Network, Problem, check_schedule
 
 
-def _problem(seed: int, *, prices: bool, pv: bool, circuits: bool, tight: bool) -> Problem:
+def _problem(
+    seed: int, *, prices: bool, pv: bool, circuits: bool, tight: bool, price_shift: float = 0.0
+) -> Problem:
     rng = np.random.default_rng(seed)
     n, t_count = int(rng.integers(8, 14)), int(rng.integers(14, 22))
     first = rng.integers(0, t_count - 3, n)
@@ -37,7 +39,7 @@ def _problem(seed: int, *, prices: bool, pv: bool, circuits: bool, tight: bool) 
             LinearLimit("circuit C", np.array([6, 7]), np.ones(2), float(rng.uniform(4, 15))),
         )
     network = Network(np.full(n_evse, 22.0), np.zeros(n_evse), linear)
-    price = np.round(rng.uniform(0.1, 0.5, t_count), 4) if prices else np.zeros(0)
+    price = np.round(rng.uniform(0.1, 0.5, t_count) + price_shift, 4) if prices else np.zeros(0)
     pv_kw = np.round(np.maximum(rng.normal(4, 6, t_count), 0.0), 3) if pv else np.zeros(0)
     return Problem(network, 0.25, limit, np.arange(n), first, last, energy, max_kw, np.zeros(n), price, pv_kw)
 
@@ -103,7 +105,10 @@ def _reference(p: Problem, objective: str) -> _Ref:
     peak_c = np.zeros(nv)
     peak_c[i_peak] = 1.0
     cost_c = np.zeros(nv)
-    cost_c[i_grid:] = p.price_eur_per_kwh * dt
+    if (p.pv_kw > 0).any():  # cost of the grid import (prices are >= 0 with PV)
+        cost_c[i_grid:] = p.price_eur_per_kwh * dt
+    else:  # cost of the load (prices may be negative)
+        cost_c[:nx] = np.tile(p.price_eur_per_kwh * dt, n)
 
     def solve(c: np.ndarray, sign: float) -> float:
         res = linprog(
@@ -150,13 +155,18 @@ CASES = [
     (11, "max-energy", True, True, True, True),
     (12, "min-cost", True, False, True, False),
 ]
+NEGATIVE_PRICES = [(13, "min-cost", True, False, False, True), (14, "min-peak", True, False, True, False)]
 
 
-@pytest.mark.parametrize(("seed", "objective", "prices", "pv", "circuits", "tight"), CASES)
+@pytest.mark.parametrize(
+    ("seed", "objective", "prices", "pv", "circuits", "tight"),
+    CASES + [pytest.param(*case, id=f"negative-prices-{case[0]}") for case in NEGATIVE_PRICES],
+)
 def test_flow_matches_the_lexicographic_lp(
     seed: int, objective: str, prices: bool, pv: bool, circuits: bool, tight: bool
 ) -> None:
-    p = _problem(seed, prices=prices, pv=pv, circuits=circuits, tight=tight)
+    shift = -0.3 if (seed, objective, prices, pv, circuits, tight) in NEGATIVE_PRICES else 0.0
+    p = _problem(seed, prices=prices, pv=pv, circuits=circuits, tight=tight, price_shift=shift)
     assert flow_applicable(p) is not None
     sched = optimize(p, objective, tie_break_early=False)  # the flow path
     assert check_schedule(sched) == []
@@ -225,3 +235,17 @@ def test_circuit_tree_detection() -> None:
         weighted, p.slot_h, p.site_limit_kw, p.evse, p.first, p.last, p.energy_kwh, p.max_kw, p.min_kw
     )
     assert circuit_tree(p3) is None
+
+
+def test_huge_limits_are_clipped_not_overflowed() -> None:
+    p = _problem(31, prices=True, pv=False, circuits=False, tight=False)
+    huge = Problem(
+        p.network, p.slot_h, np.full(p.n_slots, 1e15), p.evse, p.first, p.last, p.energy_kwh,
+        p.max_kw, p.min_kw, p.price_eur_per_kwh,
+    )  # fmt: skip
+    sched = optimize(huge, "min-cost", tie_break_early=False)
+    assert check_schedule(sched) == []
+    ref = _reference(huge, "min-cost")
+    assert float(sched.delivered_kwh().sum()) == pytest.approx(ref.energy, rel=1e-6)
+    assert sched.energy_cost_eur() == pytest.approx(ref.cost, rel=1e-4)
+    assert sched.peak_kw() == pytest.approx(ref.peak, rel=1e-4)
