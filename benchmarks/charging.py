@@ -36,7 +36,15 @@ ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
 from charging.acn import AcnEv, event_queue_sessions, load_acn_csv, load_event_queue  # noqa: E402
-from charging.model import Evse, PhasorConstraint, Session, Site, build_problem  # noqa: E402
+from charging.model import (  # noqa: E402
+    Circuit,
+    Evse,
+    PhasorConstraint,
+    Session,
+    Site,
+    StepSeries,
+    build_problem,
+)
 from charging.optimize import optimize, optimize_decomposed  # noqa: E402
 from charging.problem import Problem, check_schedule  # noqa: E402
 from charging.simulate import simulate  # noqa: E402
@@ -402,7 +410,7 @@ def bench_depot(sizes: Sequence[int], results: dict[str, Any], mpc_max: int) -> 
 
 
 # -- speed --------------------------------------------------------------------------------------------
-def bench_speed(results: dict[str, Any], repeats: int) -> None:
+def bench_speed(results: dict[str, Any], repeats: int, check_lp: bool = False) -> None:
     print("\n## Speed")
     times: list[float] = []
     lp_times: list[float] = []
@@ -434,23 +442,133 @@ def bench_speed(results: dict[str, Any], repeats: int) -> None:
         f"p95 {p95:.3f} s over {repeats}; general LP path (energy, fairness, early): "
         f"p50 {np.percentile(lp_times, 50):.3f} s, p95 {np.percentile(lp_times, 95):.3f} s"
     )
+    results["speed"] = {"mpc_step_p50_s": p50, "mpc_step_p95_s": p95}
+    bench_offline(results, check_lp)
+
+
+def _tou_prices(day: datetime) -> StepSeries:
+    """Hourly time-of-use prices: cheap nights, an evening peak, a little noise per hour."""
+    rng = random.Random(7)
+    starts, values = [], []
+    for h in range(24):
+        base = 0.22 if h < 6 else (0.38 if 17 <= h < 21 else 0.30)
+        starts.append(day + timedelta(hours=h))
+        values.append(round(base + rng.uniform(-0.03, 0.03), 4))
+    return StepSeries(tuple(starts), tuple(values))
+
+
+def _circuit_site(limit_kw: float, n: int) -> Site:
+    """A depot tree: 10 feeders of 100 chargers (limit 150 kW), each with 4 groups of 25 (45 kW)."""
+    evses = tuple(Evse(f"E{i}", 11.0) for i in range(n))
+    circuits = []
+    for f in range(n // 100):
+        circuits.append(Circuit(f"F{f}", 150.0))
+        for g in range(4):
+            ids = tuple(f"E{i}" for i in range(f * 100 + g * 25, f * 100 + (g + 1) * 25) if i < n)
+            circuits.append(Circuit(f"F{f}G{g}", 45.0, ids, parent_id=f"F{f}"))
+    return Site(limit_kw, evses, tuple(circuits))
+
+
+def reference_lp(problem: Problem) -> dict[str, float]:
+    """An independent LP (scipy/HiGHS): max energy; then, energy kept, min peak and (apart) min cost.
+
+    No fairness stage, so this is what a plain lexicographic LP reaches; site limit and linear limits.
+    """
+    import scipy.sparse as sp
+    from scipy.optimize import linprog
+
+    from charging.problem import variable_layout
+
+    _off, sess, slot = variable_layout(problem)
+    nx, n, t_count, dt = sess.size, problem.n_sessions, problem.n_slots, problem.slot_h
+    cols = np.arange(nx)
+    blocks = [sp.csr_matrix((np.full(nx, dt), (sess, cols)), shape=(n, nx + 1))]
+    rhs = [problem.energy_kwh]
+    blocks.append(sp.csr_matrix((np.ones(nx), (slot, cols)), shape=(t_count, nx + 1)))
+    rhs.append(problem.site_limit_kw + problem.pv_kw)
+    for lim in problem.network.linear:
+        coeff = np.zeros(problem.network.n_evse)
+        np.add.at(coeff, lim.evse_index, lim.coeff)
+        c = coeff[problem.evse[sess]]
+        blocks.append(sp.csr_matrix((c, (slot, cols)), shape=(t_count, nx + 1)))
+        rhs.append(np.full(t_count, lim.limit))
+    load = sp.csr_matrix((np.ones(nx), (slot, cols)), shape=(t_count, nx))
+    blocks.append(sp.hstack([load, -np.ones((t_count, 1))]).tocsr())
+    rhs.append(problem.pv_kw)
+    a_ub = sp.vstack(blocks).tocsr()
+    b_ub = np.concatenate(rhs)
+    bounds = np.zeros((nx + 1, 2))
+    bounds[:nx, 1] = problem.max_kw[sess]
+    bounds[nx, 1] = np.inf
+    energy_c = np.zeros(nx + 1)
+    energy_c[:nx] = dt
+    res = linprog(-energy_c, A_ub=a_ub, b_ub=b_ub, bounds=bounds, method="highs")
+    energy = float(energy_c @ res.x)
+    a_keep = sp.vstack([a_ub, sp.csr_matrix(-energy_c)]).tocsr()
+    b_keep = np.concatenate([b_ub, [-energy * (1 - 1e-9)]])
+    peak_c = np.zeros(nx + 1)
+    peak_c[nx] = 1.0
+    peak = float(linprog(peak_c, A_ub=a_keep, b_ub=b_keep, bounds=bounds, method="highs").fun)
+    out = {"energy_kwh": energy, "peak_kw": peak}
+    if np.ptp(problem.price_eur_per_kwh) > 0 and not (problem.pv_kw > 0).any():
+        cost_c = np.zeros(nx + 1)
+        cost_c[:nx] = problem.price_eur_per_kwh[slot] * dt
+        out["cost_eur"] = float(linprog(cost_c, A_ub=a_keep, b_ub=b_keep, bounds=bounds, method="highs").fun)
+    return out
+
+
+def bench_offline(results: dict[str, Any], check_lp: bool) -> None:
+    """Offline plans of 1,000 sessions x 288 five-minute slots, as ``knoten charging plan`` runs them."""
     from charging.plan import plan
 
     sessions = _spread_day(1000)
-    t = time.perf_counter()
-    result = plan(sessions, 2000.0, 5, "min-peak")  # what `knoten charging plan` runs, parsing aside
-    elapsed = time.perf_counter() - t
-    sched, grid, problem = result.schedule, result.grid, result.schedule.problem
-    print(
-        f"offline plan {problem.n_sessions} sessions x {grid.n_slots} slots (min-peak): {elapsed:.2f} s, "
-        f"{sched.power_kw.size} variables, peak {sched.peak_kw():.1f} kW"
-    )
-    results["speed"] = {
-        "mpc_step_p50_s": p50,
-        "mpc_step_p95_s": p95,
-        "offline_1000x288_s": elapsed,
-        "offline_slots": grid.n_slots,
-    }
+    day = datetime(2026, 11, 27, tzinfo=BERLIN)
+    prices = _tou_prices(day)
+    cases: list[tuple[str, float, str, StepSeries | None, Site | None]] = []
+    for limit in (2000.0, 1000.0):
+        cases += [
+            ("site", limit, "min-peak", None, None),
+            ("site", limit, "max-energy", None, None),
+            ("site, ToU prices", limit, "min-peak", prices, None),
+            ("site, ToU prices", limit, "min-cost", prices, None),
+        ]
+    for limit in (2000.0, 1000.0):
+        cases += [
+            ("circuit tree", limit, "min-peak", None, _circuit_site(limit, 1000)),
+            ("circuit tree, ToU prices", limit, "min-cost", prices, _circuit_site(limit, 1000)),
+        ]
+    print("\nOffline plan, 1,000 sessions x 288 five-minute slots (charging.plan.plan, parsing aside):")
+    rows = []
+    for what, limit, objective, price, site in cases:
+        t = time.perf_counter()
+        result = plan(sessions, limit, 5, objective, prices=price, site=site)
+        elapsed = time.perf_counter() - t
+        sched = result.schedule
+        line = (
+            f"  {what:25s} {limit:6.0f} kW {objective:10s}: {elapsed:5.2f} s  "
+            f"energy {sched.delivered_kwh().sum():9.2f} kWh  peak {sched.peak_kw():8.2f} kW  "
+            f"cost {sched.energy_cost_eur():8.2f} EUR"
+        )
+        row = {
+            "case": what,
+            "limit_kw": limit,
+            "objective": objective,
+            "seconds": elapsed,
+            "energy_kwh": float(sched.delivered_kwh().sum()),
+            "peak_kw": sched.peak_kw(),
+            "cost_eur": sched.energy_cost_eur(),
+        }
+        if check_lp:
+            ref = reference_lp(sched.problem)
+            row["lp"] = ref
+            line += f"  | LP: energy {100 * row['energy_kwh'] / ref['energy_kwh']:.4f}%"
+            if objective == "min-peak":
+                line += f", peak {row['peak_kw'] / ref['peak_kw']:.5f} x"
+            if objective == "min-cost" and "cost_eur" in ref:
+                line += f", cost {row['cost_eur'] / ref['cost_eur']:.5f} x"
+        print(line, flush=True)
+        rows.append(row)
+    results["offline_1000x288"] = rows
 
 
 def _flat_network(n: int) -> Any:
@@ -494,6 +612,9 @@ def main(argv: Sequence[str] | None = None) -> int:
     parser.add_argument("--depot-sizes", default="50,200,1000")
     parser.add_argument("--mpc-depot-max", type=int, default=1000, help="largest depot replayed with mpc")
     parser.add_argument("--speed-repeats", type=int, default=40)
+    parser.add_argument(
+        "--check-lp", action="store_true", help="check the offline plans against an independent LP (HiGHS)"
+    )
     parser.add_argument("--json", type=Path, default=None, help="also write all figures to this file")
     args = parser.parse_args(argv)
     parts = set(args.only.split(","))
@@ -503,7 +624,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         print(f"ACN data not found in {DATA}: skipping the ACN parts")
         parts -= {"acn", "acn3", "minpeak", "summer"}
     if "speed" in parts:
-        bench_speed(results, args.speed_repeats)
+        bench_speed(results, args.speed_repeats, args.check_lp)
     if "acn" in parts:
         bench_acn(limits, results, [float(x) for x in args.acnportal_limits.split(",") if x])
     if "minpeak" in parts:
