@@ -537,7 +537,10 @@ def bench_offline(results: dict[str, Any], check_lp: bool) -> None:
             ("circuit tree", limit, "min-peak", None, _circuit_site(limit, 1000)),
             ("circuit tree, ToU prices", limit, "min-cost", prices, _circuit_site(limit, 1000)),
         ]
-    print("\nOffline plan, 1,000 sessions x 288 five-minute slots (charging.plan.plan, parsing aside):")
+    load = Path("/proc/loadavg").read_text().split()[0] if Path("/proc/loadavg").exists() else "?"
+    print(
+        f"\nOffline plan, 1,000 sessions x 288 five-minute slots (charging.plan.plan; load average {load}):"
+    )
     rows = []
     for what, limit, objective, price, site in cases:
         t = time.perf_counter()
@@ -561,14 +564,66 @@ def bench_offline(results: dict[str, Any], check_lp: bool) -> None:
         if check_lp:
             ref = reference_lp(sched.problem)
             row["lp"] = ref
-            line += f"  | LP: energy {100 * row['energy_kwh'] / ref['energy_kwh']:.4f}%"
+            line += f"  | LP: energy {row['energy_kwh'] / ref['energy_kwh']:.7f} x"
             if objective == "min-peak":
-                line += f", peak {row['peak_kw'] / ref['peak_kw']:.5f} x"
+                line += f", peak {row['peak_kw'] / ref['peak_kw']:.7f} x"
             if objective == "min-cost" and "cost_eur" in ref:
-                line += f", cost {row['cost_eur'] / ref['cost_eur']:.5f} x"
+                line += f", cost {row['cost_eur'] / ref['cost_eur']:.7f} x"
         print(line, flush=True)
         rows.append(row)
     results["offline_1000x288"] = rows
+    bench_cli(sessions, prices, results)
+
+
+def bench_cli(sessions: Sequence[Session], prices: StepSeries, results: dict[str, Any]) -> None:
+    """Wall time of ``knoten charging plan`` itself (start-up, CSV in and out included)."""
+    import subprocess
+    import tempfile
+
+    knoten = Path(sys.executable).parent / "knoten"
+    if not knoten.exists():
+        print("knoten console script not found: skipping the CLI timings")
+        return
+    print("\n`knoten charging plan`, 1,000 sessions x 288 slots, wall time:")
+    rows = []
+    with tempfile.TemporaryDirectory() as tmp:
+        s_csv, p_csv, out = Path(tmp) / "S.csv", Path(tmp) / "P.csv", Path(tmp) / "PLAN.csv"
+        lines = ["session_id,evse_id,arrival,departure,energy_kwh,max_kw"]
+        lines += [
+            f"{s.session_id},{s.evse_id},{s.arrival.isoformat()},{s.departure.isoformat()},{s.energy_kwh},{s.max_kw}"
+            for s in sessions
+        ]
+        s_csv.write_text("\n".join(lines) + "\n", encoding="utf-8")
+        p_lines = ["slot_start,price_eur_per_kwh"]
+        p_lines += [f"{t.isoformat()},{v}" for t, v in zip(prices.starts, prices.values, strict=True)]
+        p_csv.write_text("\n".join(p_lines) + "\n", encoding="utf-8")
+        for limit in (2000, 1000):
+            for objective, with_prices in (
+                ("min-peak", False),
+                ("max-energy", False),
+                ("min-peak", True),
+                ("min-cost", True),
+            ):
+                cmd = [
+                    str(knoten),
+                    "charging",
+                    "plan",
+                    "--sessions",
+                    str(s_csv),
+                    "--site-limit-kw",
+                    str(limit),
+                ]
+                cmd += ["--slot-minutes", "5", "--objective", objective, "--out", str(out)]
+                if with_prices:
+                    cmd += ["--prices", str(p_csv)]
+                t = time.perf_counter()
+                proc = subprocess.run(cmd, capture_output=True, text=True, check=False)
+                elapsed = time.perf_counter() - t
+                what = f"{limit} kW {objective}{' --prices (ToU)' if with_prices else ''}"
+                summary = proc.stdout.strip().split(": ", 1)[-1][:80]
+                print(f"  {what:36s} {elapsed:5.2f} s  exit {proc.returncode}  {summary}")
+                rows.append({"case": what, "seconds": elapsed, "exit": proc.returncode})
+    results["cli_1000x288"] = rows
 
 
 def _flat_network(n: int) -> Any:
