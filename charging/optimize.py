@@ -15,6 +15,10 @@ feasible set).
 
 When an EVSE has a minimum charging power, on/off variables make the problem a MILP, solved with
 SCIP through the same model builder.
+
+Without the early tie-break (offline plans), problems with only a site limit, a tree of
+sub-circuits, PV and prices are solved as network flows instead (:mod:`charging.flow`): the same
+stages, exact, and one to two orders of magnitude faster than the LP sequence.
 """
 
 from __future__ import annotations
