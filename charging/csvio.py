@@ -11,6 +11,8 @@ from collections.abc import Iterable, Sequence
 from datetime import datetime
 from pathlib import Path
 
+import numpy as np
+
 from charging.errors import InvalidInputError
 from charging.model import Evse, LimitWindow, Session, SlotGrid, StepSeries
 from charging.problem import Schedule
@@ -168,11 +170,12 @@ def plan_rows(schedule: Schedule, grid: SlotGrid, session_ids: Sequence[str]) ->
     p = schedule.problem
     out: list[tuple[str, str, float]] = []
     tz = grid.start.tzinfo
+    starts = [grid.slot_start(k).astimezone(tz).isoformat() for k in range(grid.n_slots)]
+    floored = (np.floor(np.maximum(schedule.power_kw, 0.0) * 1e6) / 1e6).tolist()
     for i, sid in enumerate(session_ids):
-        powers = schedule.session_power(i)
-        for k, value in enumerate(powers):
-            t = grid.slot_start(int(p.first[i]) + k).astimezone(tz)
-            out.append((sid, t.isoformat(), math.floor(max(float(value), 0.0) * 1e6) / 1e6))
+        a, first = int(schedule.offset[i]), int(p.first[i])
+        for k in range(int(p.last[i]) - first):
+            out.append((sid, starts[first + k], floored[a + k]))
     return out
 
 
