@@ -263,3 +263,20 @@ def write_detector_file(path: Path, inters: list[Intersection], range_m: float =
     lines.append("</additional>")
     path.write_text("\n".join(lines) + "\n", encoding="utf-8")
     return done
+
+
+def junction_box_lanes(sumo: Any, tls_id: str) -> list[list[str]]:
+    """Per controlled link of ``tls_id``, the junction-internal lanes its vehicles drive through
+    (the link's via lane and the internal lanes after it, e.g. past an internal stop line)."""
+    result: list[list[str]] = []
+    for conns in sumo.trafficlight.getControlledLinks(tls_id):
+        lanes: list[str] = []
+        todo = [c[2] for c in conns if len(c) > 2 and c[2]]
+        while todo and len(lanes) < 8:
+            lane = todo.pop()
+            if lane in lanes or not lane.startswith(":"):
+                continue
+            lanes.append(lane)
+            todo.extend(link[0] for link in sumo.lane.getLinks(lane) if link[0].startswith(":"))
+        result.append(lanes)
+    return result

@@ -50,12 +50,29 @@ class PhaseDriver:
 
     The controller asks for a green phase; the driver inserts the transition and tracks elapsed
     green and how long every phase has been red.
+
+    With ``box_lanes`` (per controlled link, the junction-internal lanes a vehicle on that link
+    drives through) the all-red is extended, by at most ``max_clearance_s``, while vehicles of links
+    that turn red are still waiting inside the junction (e.g. left turners that gave way to
+    oncoming traffic): the next phase starts only once they have left,
+    so that they cannot lock up with the newly released streams.
     """
 
-    def __init__(self, inter: Intersection, yellow_s: float, all_red_s: float, now_s: float) -> None:
+    def __init__(
+        self,
+        inter: Intersection,
+        yellow_s: float,
+        all_red_s: float,
+        now_s: float,
+        box_lanes: list[list[str]] | None = None,
+        max_clearance_s: float = 10.0,
+    ) -> None:
         self.inter = inter
         self.yellow_s = yellow_s
         self.all_red_s = all_red_s
+        self.box_lanes = box_lanes
+        self.max_clearance_s = max_clearance_s
+        self.red_since_s = now_s
         self.current = 0
         self.target = 0
         self.mode = "G"
@@ -105,16 +122,27 @@ class PhaseDriver:
         self.mode_until_s = now_s + self.yellow_s
         self.apply(sim)
 
+    def _box_occupied(self, sim: Any) -> bool:
+        """Vehicles of links that lose their green are still inside the junction."""
+        if not self.box_lanes:
+            return False
+        old, new = self.inter.green_states[self.current], self.inter.green_states[self.target]
+        for i, lanes in enumerate(self.box_lanes):
+            losing = i < len(old) and old[i] in "Gg" and new[i] not in "Gg"
+            if losing and any(sim.lane.getLastStepHaltingNumber(lane) for lane in lanes):
+                return True
+        return False
+
     def tick(self, sim: Any, now_s: float) -> bool:
         """Advance transitions; return True if the intersection is in green and may decide."""
         if self.mode == "Y" and now_s >= self.mode_until_s:
-            if self.all_red_s > 0:
-                self.mode = "R"
-                self.mode_until_s = now_s + self.all_red_s
-            else:
-                self.mode = "G"
+            self.mode = "R"
+            self.red_since_s = now_s
+            self.mode_until_s = now_s + self.all_red_s
         if self.mode == "R" and now_s >= self.mode_until_s:
-            self.mode = "G"
+            waited = now_s - self.red_since_s - self.all_red_s
+            if waited >= self.max_clearance_s or not self._box_occupied(sim):
+                self.mode = "G"
         if self.mode == "G" and self.current != self.target:
             self.current = self.target
             self.green_start_s = now_s

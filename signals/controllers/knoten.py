@@ -12,7 +12,10 @@ vehicle-seconds of queueing are evaluated for all (p, g) at once, and a small OR
 (a min-cost-flow shortest path over the plans) picks
 the plan subject to minimum/maximum green, the program's yellow and all-red, and a maximum red
 time that bounds the cycle so that no approach with demand starves. Only the first stage is
-applied; the next decision re-plans with fresh detector data.
+applied; the next decision re-plans with fresh detector data. A change of phase waits (after the
+yellow and all-red) until no vehicle of the ending streams is left standing inside the junction,
+as a junction-box camera would report: phase orders other than the program's may otherwise
+release streams into turners still waiting in the box and lock the junction up.
 """
 
 from __future__ import annotations
@@ -28,7 +31,7 @@ from ortools.graph.python import min_cost_flow
 
 from signals.controllers.base import Controller, PhaseDriver, RunContext
 from signals.network import Intersection
-from signals.sumo_io import write_detector_file
+from signals.sumo_io import junction_box_lanes, write_detector_file
 
 VEHICLE_SPACING_M = 7.5
 
@@ -49,6 +52,7 @@ class KnotenParams:
     arrival_smoothing_s: float = 60.0
     detector_range_m: float = 100.0
     approach_speed_factor: float = 0.8
+    clear_junction: bool = True
 
 
 @dataclass
@@ -235,7 +239,8 @@ class KnotenController(Controller):
         now = float(sim.simulation.getTime())
         by_in_lane: dict[str, tuple[_Node, int]] = {}
         for inter in ctx.intersections:
-            driver = PhaseDriver(inter, inter.yellow_s, inter.all_red_s, now)
+            box = junction_box_lanes(sim, inter.tls_id) if self.params.clear_junction else None
+            driver = PhaseDriver(inter, inter.yellow_s, inter.all_red_s, now, box)
             driver.start(sim, 0, now)
             node = _Node(inter, driver, [self._detectors[lane] for lane in inter.in_lanes])
             self.nodes.append(node)

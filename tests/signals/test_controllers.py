@@ -109,3 +109,71 @@ def test_adaptive_controllers_honour_yellow_min_green_and_max_red(
                 if colour == "r":
                     assert end - start <= 150.0, f"red for {end - start} s"
     assert switches > 20
+
+
+def test_driver_keeps_red_while_a_vehicle_waits_inside_the_junction(tiny_grid: Path) -> None:
+    """A vehicle held inside the junction box delays the next green up to the clearance limit."""
+    import libsumo as sim
+
+    from signals.controllers.base import PhaseDriver
+    from signals.sumo_io import junction_box_lanes, read_intersections, sumo_binary
+
+    folder = tiny_grid.parent
+    sim.start(
+        [
+            sumo_binary(),
+            *("-n", str(folder / "net.net.xml"), "-r", str(folder / "routes.rou.xml")),
+            *("--time-to-teleport", "-1", "--no-step-log", "--no-warnings"),
+        ]
+    )
+    try:
+        inter = read_intersections(sim)[0]
+        box = junction_box_lanes(sim, inter.tls_id)
+        vias = [c[2] for conns in sim.trafficlight.getControlledLinks(inter.tls_id) for c in conns]
+        assert any(box) and all(lane.startswith(":") for lanes in box for lane in lanes)
+        assert {v for v in vias if v} <= {lane for lanes in box for lane in lanes}
+        now = float(sim.simulation.getTime())
+        driver = PhaseDriver(inter, 3.0, 0.0, now, box, max_clearance_s=8.0)
+        driver.start(sim, 0, now)
+        first, second = inter.green_states[0], inter.green_states[1]
+        losing = [i for i, c in enumerate(first) if c in "Gg" and second[i] not in "Gg"]
+        held = None
+        while held is None and now < 250:  # wait for a vehicle inside the box on a link that loses green
+            sim.simulationStep()
+            now = float(sim.simulation.getTime())
+            driver.tick(sim, now)
+            for i in losing:
+                for lane in box[i]:
+                    ids = sim.lane.getLastStepVehicleIDs(lane)
+                    if ids:
+                        held = ids[0]
+                        break
+                if held:
+                    break
+        assert held is not None, "no vehicle crossed the junction"
+        sim.vehicle.setSpeedMode(held, 0)
+        sim.vehicle.setSpeed(held, 0.0)
+        for _ in range(3):
+            sim.simulationStep()
+        now = float(sim.simulation.getTime())
+        assert sim.vehicle.getSpeed(held) < 0.1 and sim.vehicle.getLaneID(held).startswith(":")
+        driver.request(sim, 1, now)
+        asked = now
+        while not driver.tick(sim, now):
+            sim.simulationStep()
+            now = float(sim.simulation.getTime())
+        assert driver.current == 1
+        assert now - asked >= 3.0 + 8.0 - 1e-6  # yellow, then the full clearance: the car never left
+        sim.vehicle.setSpeed(held, -1)  # released: it drives off, and the next change needs no clearance
+        for _ in range(20):
+            sim.simulationStep()
+            now = float(sim.simulation.getTime())
+            driver.tick(sim, now)
+        driver.request(sim, 0, now)
+        asked = now
+        while not driver.tick(sim, now):
+            sim.simulationStep()
+            now = float(sim.simulation.getTime())
+        assert now - asked < 3.0 + 8.0
+    finally:
+        sim.close()
