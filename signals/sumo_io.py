@@ -9,6 +9,7 @@ from __future__ import annotations
 import os
 import re
 import xml.etree.ElementTree as ET
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 from xml.sax.saxutils import quoteattr
@@ -223,11 +224,48 @@ def write_tllogic_file(
     return path
 
 
-def write_detector_file(path: Path, inters: list[Intersection], range_m: float = 100.0) -> dict[str, Any]:
-    """Add a lane-area detector covering up to ``range_m`` before the stop line of every incoming lane
-    (continued onto upstream lanes when the lane is short) and an induction loop at its upstream end.
-    Returns ``{lane: (e2_id, e1_id, detector_length_m)}``."""
-    done: dict[str, Any] = {}
+@dataclass(frozen=True)
+class ApproachDetectors:
+    """The detectors of one signal approach lane: lane-area detectors in segments from the stop line
+    upstream (``edges_m``: their bounds as distances from the stop line) and an induction loop at the
+    upstream end of the covered range."""
+
+    e2_ids: tuple[str, ...]
+    e1_id: str
+    edges_m: tuple[float, ...]
+
+    @property
+    def length_m(self) -> float:
+        """Length of the covered range."""
+        return self.edges_m[-1]
+
+
+def _chain_span(
+    chain: list[str], lengths: list[float], near_m: float, far_m: float
+) -> tuple[list[str], float, float]:
+    """The lanes and positions (on the first and the last of them) covering distances
+    ``near_m``..``far_m`` before the stop line (end of the last lane of ``chain``)."""
+    lanes: list[str] = []
+    pos = end_pos = 0.0
+    behind = 0.0  # distance from the stop line to the end of the current lane
+    for lane, length in zip(reversed(chain), reversed(lengths), strict=True):
+        lo, hi = behind, behind + length
+        if hi > near_m and lo < far_m:
+            if not lanes:
+                end_pos = length - max(0.0, near_m - lo)
+            lanes.insert(0, lane)
+            pos = length - min(length, far_m - lo)
+        behind = hi
+    return lanes, max(0.0, pos), end_pos
+
+
+def write_detector_file(
+    path: Path, inters: list[Intersection], range_m: float = 100.0, segment_m: float = 30.0
+) -> dict[str, ApproachDetectors]:
+    """Lane-area detectors covering up to ``range_m`` before the stop line of every incoming lane
+    (continued onto upstream lanes when the lane is short), cut into segments of about
+    ``segment_m``, and an induction loop at the upstream end. Returns ``{lane: detectors}``."""
+    done: dict[str, ApproachDetectors] = {}
     lines = ["<?xml version='1.0' encoding='UTF-8'?>", "<additional>"]
     for inter in inters:
         chains = inter.approach_lanes or [[lane] for lane in inter.in_lanes]
@@ -235,31 +273,30 @@ def write_detector_file(path: Path, inters: list[Intersection], range_m: float =
         for lane, chain, chain_len in zip(inter.in_lanes, chains, lengths, strict=True):
             if lane in done:
                 continue
-            e2, e1 = f"knoten_e2_{len(done)}", f"knoten_e1_{len(done)}"
-            stop_len = float(inter.lane_length_m[inter.in_lanes.index(lane)])
-            if len(chain) == 1:
-                det_len = float(max(1.0, min(range_m, stop_len - 0.5)))
-                start = max(0.0, stop_len - det_len - 0.1)
-                lines.append(
-                    f'    <laneAreaDetector id="{e2}" lane={quoteattr(lane)} pos="{start:.2f}" '
-                    f'endPos="{stop_len - 0.1:.2f}" freq="100000" file="{os.devnull}"/>'
+            k = len(done)
+            chain_len = [*chain_len[:-1], chain_len[-1] - 0.1]  # stop 10 cm before the stop line
+            total = float(max(1.0, min(range_m, sum(chain_len) - 0.5)))
+            n_seg = max(1, round(total / segment_m))
+            edges = [total * j / n_seg for j in range(n_seg + 1)]
+            ids: list[str] = []
+            for j in range(n_seg):
+                lanes, pos, end_pos = _chain_span(chain, chain_len, edges[j], edges[j + 1])
+                e2 = f"knoten_e2_{k}_{j}"
+                where = (
+                    f"lanes={quoteattr(' '.join(lanes))}" if len(lanes) > 1 else f"lane={quoteattr(lanes[0])}"
                 )
-                first = lane
-            else:
-                first = chain[0]
-                first_len = chain_len[0]
-                rest = sum(chain_len[1:])
-                start = max(0.0, first_len - max(1.0, range_m - rest))
-                det_len = first_len - start + rest
                 lines.append(
-                    f'    <laneAreaDetector id="{e2}" lanes={quoteattr(" ".join(chain))} pos="{start:.2f}" '
-                    f'endPos="{stop_len - 0.1:.2f}" freq="100000" file="{os.devnull}"/>'
+                    f'    <laneAreaDetector id="{e2}" {where} pos="{pos:.2f}" endPos="{end_pos:.2f}" '
+                    f'freq="100000" file="{os.devnull}"/>'
                 )
+                ids.append(e2)
+            first_lanes, first_pos, _ = _chain_span(chain, chain_len, edges[-1] - 0.5, edges[-1])
+            e1 = f"knoten_e1_{k}"
             lines.append(
-                f'    <inductionLoop id="{e1}" lane={quoteattr(first)} pos="{start:.2f}" '
+                f'    <inductionLoop id="{e1}" lane={quoteattr(first_lanes[0])} pos="{first_pos:.2f}" '
                 f'freq="100000" file="{os.devnull}"/>'
             )
-            done[lane] = (e2, e1, det_len)
+            done[lane] = ApproachDetectors(tuple(ids), e1, tuple(edges))
     lines.append("</additional>")
     path.write_text("\n".join(lines) + "\n", encoding="utf-8")
     return done

@@ -1,9 +1,10 @@
 """The Knoten adaptive controller: receding-horizon phase planning per intersection.
 
 At each decision an intersection predicts, lane by lane, the queue over a short horizon from what
-its own detectors report (a lane-area detector covering up to 100 m before the stop line and an
-induction loop at its upstream end): halted vehicles, moving vehicles within range, and the
-smoothed entry rate counted by the loop. Neighbouring intersections exchange outflow predictions:
+its own detectors report (lane-area detectors in segments of about 30 m covering up to 125 m
+before the stop line, and an induction loop at their upstream end): halted vehicles, moving
+vehicles per segment (which arrive at the back of the queue in the order of their segments), and
+the smoothed entry rate counted by the loop. Neighbouring intersections exchange outflow predictions:
 each publishes, per outgoing lane, the discharge its chosen plan will send downstream, and the
 downstream intersection adds it (shifted by the travel time) to its own arrival forecast.
 
@@ -31,7 +32,7 @@ from ortools.graph.python import min_cost_flow
 
 from signals.controllers.base import Controller, PhaseDriver, RunContext
 from signals.network import Intersection
-from signals.sumo_io import junction_box_lanes, write_detector_file
+from signals.sumo_io import ApproachDetectors, junction_box_lanes, write_detector_file
 
 VEHICLE_SPACING_M = 7.5
 
@@ -50,7 +51,8 @@ class KnotenParams:
     startup_lost_s: float = 2.0
     terminal_weight_s: float = 5.0
     arrival_smoothing_s: float = 60.0
-    detector_range_m: float = 100.0
+    detector_range_m: float = 125.0
+    detector_segment_m: float = 30.0
     approach_speed_factor: float = 0.8
     clear_junction: bool = True
 
@@ -200,12 +202,19 @@ def choose_plan(row_owner: np.ndarray, row_cost: np.ndarray, stage_feasible: np.
 class _Node:
     """Runtime state of one intersection."""
 
-    def __init__(self, inter: Intersection, driver: PhaseDriver, detectors: list[tuple[str, str, float]]):
+    def __init__(self, inter: Intersection, driver: PhaseDriver, detectors: list[ApproachDetectors]):
         self.inter = inter
         self.driver = driver
-        self.e2 = [d[0] for d in detectors]
-        self.e1 = [d[1] for d in detectors]
-        self.det_len_m = np.array([d[2] for d in detectors])
+        self.e2 = [e2 for d in detectors for e2 in d.e2_ids]  # flat, lane by lane, nearest first
+        n_seg = max(len(d.e2_ids) for d in detectors)
+        self.e2_slot = np.array(
+            [i * n_seg + j for i, d in enumerate(detectors) for j in range(len(d.e2_ids))]
+        )
+        # segment bounds [lanes, segments + 1] (distance from the stop line), padded with empty segments
+        self.edges_m = np.array([[*d.edges_m, *[d.edges_m[-1]] * (n_seg - len(d.e2_ids))] for d in detectors])
+        self.det_len_m = self.edges_m[:, -1]
+        self.n_seg = n_seg
+        self.e1 = [d.e1_id for d in detectors]
         chains = inter.approach_lengths_m or [[float(x)] for x in inter.lane_length_m]
         self.approach_m = np.array([sum(c) for c in chains])
         self.rate_veh_s = np.zeros(len(detectors))
@@ -225,13 +234,15 @@ class KnotenController(Controller):
         super().__init__()
         self.params = params or KnotenParams()
         self.nodes: list[_Node] = []
-        self._detectors: dict[str, Any] = {}
+        self._detectors: dict[str, ApproachDetectors] = {}
         self._outflow: dict[str, tuple[float, np.ndarray]] = {}  # out lane -> (t0, veh/s profile)
         self._lane_length_m: dict[str, float] = {}
 
     def prepare(self, ctx: RunContext) -> list[Path]:
         path = ctx.workdir / "knoten.det.xml"
-        self._detectors = write_detector_file(path, ctx.intersections, self.params.detector_range_m)
+        self._detectors = write_detector_file(
+            path, ctx.intersections, self.params.detector_range_m, self.params.detector_segment_m
+        )
         return [path]
 
     def start(self, sim: Any, ctx: RunContext) -> None:
@@ -262,9 +273,13 @@ class KnotenController(Controller):
     def _observe(self, sim: Any, node: _Node, now_s: float) -> LaneForecast:
         p = self.params
         inter = node.inter
-        n = len(node.e2)
-        halt = np.array([sim.lanearea.getLastStepHaltingNumber(d) for d in node.e2], dtype=float)
-        count = np.array([sim.lanearea.getLastStepVehicleNumber(d) for d in node.e2], dtype=float)
+        n = len(node.e1)
+        halt_seg = np.zeros(n * node.n_seg)
+        count_seg = np.zeros(n * node.n_seg)
+        halt_seg[node.e2_slot] = [sim.lanearea.getLastStepHaltingNumber(d) for d in node.e2]
+        count_seg[node.e2_slot] = [sim.lanearea.getLastStepVehicleNumber(d) for d in node.e2]
+        halt = halt_seg.reshape(n, node.n_seg).sum(axis=1)
+        moving = np.maximum(0.0, count_seg - halt_seg).reshape(n, node.n_seg)
         entered = np.array([sim.inductionloop.getIntervalVehicleNumber(d) for d in node.e1], dtype=float)
         if node.last_read_s >= 0:
             dt = max(1.0, now_s - node.last_read_s)
@@ -274,14 +289,17 @@ class KnotenController(Controller):
         node.last_count = entered
         node.last_read_s = now_s
         speed = np.maximum(1.0, inter.lane_speed_mps * p.approach_speed_factor)
-        moving = np.maximum(0.0, count - halt)
-        t0 = np.minimum(halt * VEHICLE_SPACING_M, node.det_len_m) / speed
-        t1 = np.maximum(t0 + 1.0, node.det_len_m / speed)
-        t_full = np.maximum(t1, node.approach_m / speed)
+        # moving vehicles of each segment reach the back of the queue spread over the segment's span
+        queue_m = np.minimum(halt * VEHICLE_SPACING_M, node.det_len_m)
+        t_seg = np.maximum(0.0, node.edges_m - queue_m[:, None]) / speed[:, None]  # [lanes, seg + 1]
+        t0, t1 = t_seg[:, :-1], np.maximum(t_seg[:, 1:], t_seg[:, :-1] + 1.0)
+        t_end = np.maximum(1.0, node.det_len_m / speed)
+        t_full = np.maximum(t_end, node.approach_m / speed)
         horizon = max(p.horizon_s, p.max_horizon_s)
         times = np.arange(1, horizon + 1, dtype=float)
-        cum = moving[:, None] * np.clip((times[None, :] - t0[:, None]) / (t1 - t0)[:, None], 0.0, 1.0)
-        cum += node.rate_veh_s[:, None] * np.clip(times[None, :] - t1[:, None], 0.0, None)
+        share = np.clip((times[None, None, :] - t0[:, :, None]) / (t1 - t0)[:, :, None], 0.0, 1.0)
+        cum = np.einsum("ls,lst->lt", moving, share)
+        cum += node.rate_veh_s[:, None] * np.clip(times[None, :] - t_end[:, None], 0.0, None)
         arrivals = np.diff(np.concatenate([np.zeros((n, 1)), cum], axis=1), axis=1)
         for i, ups in enumerate(node.upstream):  # exchanged outflow predictions of neighbours
             if not ups:
@@ -337,9 +355,10 @@ class KnotenController(Controller):
         red = d.red_time_s(now_s) + lost_s
         starving = np.flatnonzero((red >= p.max_red_s) & has_demand)
         feasible = np.ones(len(stages), dtype=bool)
+        first = np.array([s[0] for s in stages])
         if starving.size:
             must = int(starving[np.argmax(red[starving])])
-            feasible = np.array([s[0] == must for s in stages])
+            feasible = first == must
         if not feasible.any():
             feasible = np.array([s[0] != d.current for s in stages])
         row = choose_plan(owner, cost, feasible)

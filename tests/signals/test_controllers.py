@@ -177,3 +177,12 @@ def test_driver_keeps_red_while_a_vehicle_waits_inside_the_junction(tiny_grid: P
         assert now - asked < 3.0 + 8.0
     finally:
         sim.close()
+
+
+def test_detector_segments_follow_the_approach_upstream() -> None:
+    from signals.sumo_io import _chain_span
+
+    chain, lengths = ["up", "stop"], [100.0, 50.0]  # stop line at the end of "stop"
+    assert _chain_span(chain, lengths, 0.0, 30.0) == (["stop"], 20.0, 50.0)
+    assert _chain_span(chain, lengths, 40.0, 80.0) == (["up", "stop"], 70.0, 10.0)
+    assert _chain_span(chain, lengths, 60.0, 150.0) == (["up"], 0.0, 90.0)
