@@ -275,7 +275,7 @@ def write_detector_file(
                 continue
             k = len(done)
             chain_len = [*chain_len[:-1], chain_len[-1] - 0.1]  # stop 10 cm before the stop line
-            total = float(max(1.0, min(range_m, sum(chain_len) - 0.5)))
+            total = float(max(min(range_m, sum(chain_len) - 0.5), min(1.0, sum(chain_len))))
             n_seg = max(1, round(total / segment_m))
             edges = [total * j / n_seg for j in range(n_seg + 1)]
             ids: list[str] = []
@@ -290,7 +290,7 @@ def write_detector_file(
                     f'freq="100000" file="{os.devnull}"/>'
                 )
                 ids.append(e2)
-            first_lanes, first_pos, _ = _chain_span(chain, chain_len, edges[-1] - 0.5, edges[-1])
+            first_lanes, first_pos, _ = _chain_span(chain, chain_len, max(0.0, edges[-1] - 0.5), edges[-1])
             e1 = f"knoten_e1_{k}"
             lines.append(
                 f'    <inductionLoop id="{e1}" lane={quoteattr(first_lanes[0])} pos="{first_pos:.2f}" '

@@ -186,3 +186,4 @@ def test_detector_segments_follow_the_approach_upstream() -> None:
     assert _chain_span(chain, lengths, 0.0, 30.0) == (["stop"], 20.0, 50.0)
     assert _chain_span(chain, lengths, 40.0, 80.0) == (["up", "stop"], 70.0, 10.0)
     assert _chain_span(chain, lengths, 60.0, 150.0) == (["up"], 0.0, 90.0)
+    assert _chain_span(["tiny"], [0.1], 0.0, 0.1) == (["tiny"], 0.0, 0.1)  # a 0.2 m lane (bologna-acosta)
