@@ -12,7 +12,9 @@ The plans are "serve phase p for g seconds, then the best other phase"; their pr
 vehicle-seconds of queueing are evaluated for all (p, g) at once, and a small OR-Tools model
 (a min-cost-flow shortest path over the plans) picks
 the plan subject to minimum/maximum green, the program's yellow and all-red, and a maximum red
-time that bounds the cycle so that no approach with demand starves. Only the first stage is
+time that bounds the cycle so that no approach with demand starves. Green states the program
+holds for less than the minimum green are overlaps between two main phases and are not chosen on
+their own (unless some stream is green only there). Only the first stage is
 applied; the next decision re-plans with fresh detector data. A change of phase waits (after the
 yellow and all-red) until no vehicle of the ending streams is left standing inside the junction,
 as a junction-box camera would report: phase orders other than the program's may otherwise
@@ -55,6 +57,7 @@ class KnotenParams:
     detector_segment_m: float = 30.0
     approach_speed_factor: float = 0.8
     clear_junction: bool = True
+    skip_short_phases: bool = True
 
 
 @dataclass
@@ -199,6 +202,21 @@ def choose_plan(row_owner: np.ndarray, row_cost: np.ndarray, stage_feasible: np.
     return int(np.argmax(used))
 
 
+def main_phases(green_states: list[str], durations_s: list[float], min_green_s: float) -> np.ndarray:
+    """Which green phases the controller may choose: those the program holds for at least
+    ``min_green_s`` (shorter ones are overlaps between two main phases), plus, for any link that is
+    green only in short phases, the longest of them, so that every stream keeps a green."""
+    dur = np.asarray(durations_s, dtype=float)
+    keep = dur >= min_green_s
+    if not keep.any():
+        keep[:] = True
+    for link in range(len(green_states[0]) if green_states else 0):
+        greens = [q for q, state in enumerate(green_states) if state[link] in "Gg"]
+        if greens and not keep[greens].any():
+            keep[max(greens, key=lambda q: dur[q])] = True
+    return keep
+
+
 class _Node:
     """Runtime state of one intersection."""
 
@@ -215,6 +233,7 @@ class _Node:
         self.det_len_m = self.edges_m[:, -1]
         self.n_seg = n_seg
         self.e1 = [d.e1_id for d in detectors]
+        self.main = np.ones(inter.n_phases, dtype=bool)
         chains = inter.approach_lengths_m or [[float(x)] for x in inter.lane_length_m]
         self.approach_m = np.array([sum(c) for c in chains])
         self.rate_veh_s = np.zeros(len(detectors))
@@ -254,6 +273,8 @@ class KnotenController(Controller):
             driver = PhaseDriver(inter, inter.yellow_s, inter.all_red_s, now, box)
             driver.start(sim, 0, now)
             node = _Node(inter, driver, [self._detectors[lane] for lane in inter.in_lanes])
+            if self.params.skip_short_phases:
+                node.main = main_phases(inter.green_states, inter.green_durations_s, self.params.min_green_s)
             self.nodes.append(node)
             for i, lane in enumerate(inter.in_lanes):
                 by_in_lane[lane] = (node, i)
@@ -350,12 +371,13 @@ class KnotenController(Controller):
         cost, out = simulate_plans(served_rate, forecast, froms, tos, p.terminal_weight_s)
         switch = np.array([st[0] != d.current for st in stages])
         cost = cost + 0.5 * switch[owner]  # ties: keep the green
+        cost = np.where(node.main[froms[:, -1]], cost, 1e12)  # plans going on to an overlap phase
         demand = inter.served > 0
         has_demand = (demand @ (forecast.queue_veh + forecast.arrivals_veh[:, :10].sum(axis=1))) > 0
         red = d.red_time_s(now_s) + lost_s
-        starving = np.flatnonzero((red >= p.max_red_s) & has_demand)
-        feasible = np.ones(len(stages), dtype=bool)
+        starving = np.flatnonzero((red >= p.max_red_s) & has_demand & node.main)
         first = np.array([s[0] for s in stages])
+        feasible = node.main[first] | (first == d.current)
         if starving.size:
             must = int(starving[np.argmax(red[starving])])
             feasible = first == must

@@ -15,6 +15,7 @@ from signals.controllers.knoten import (
     LaneForecast,
     candidate_plans,
     choose_plan,
+    main_phases,
     simulate_plans,
 )
 from signals.controllers.max_pressure import max_pressure_choice
@@ -187,3 +188,12 @@ def test_detector_segments_follow_the_approach_upstream() -> None:
     assert _chain_span(chain, lengths, 40.0, 80.0) == (["up", "stop"], 70.0, 10.0)
     assert _chain_span(chain, lengths, 60.0, 150.0) == (["up"], 0.0, 90.0)
     assert _chain_span(["tiny"], [0.1], 0.0, 0.1) == (["tiny"], 0.0, 0.1)  # a 0.2 m lane (bologna-acosta)
+
+
+def test_overlap_phases_are_skipped_unless_a_stream_needs_them() -> None:
+    # bologna-acosta 219-like: a 3 s overlap between two main phases is not chosen on its own
+    keep = main_phases(["GGrr", "GGGr", "rrGG"], [30.0, 3.0, 20.0], 5.0)
+    assert keep.tolist() == [True, False, True]
+    # the last link is green only in the two short phases: the longer of them stays
+    keep = main_phases(["GGGGr", "rrGGr", "GGrrG", "rrrrG"], [78.0, 6.0, 4.0, 3.0], 5.0)
+    assert keep.tolist() == [True, True, True, False]
