@@ -19,6 +19,11 @@ applied; the next decision re-plans with fresh detector data. A change of phase 
 yellow and all-red) until no vehicle of the ending streams is left standing inside the junction,
 as a junction-box camera would report: phase orders other than the program's may otherwise
 release streams into turners still waiting in the box and lock the junction up.
+
+Under lasting oversaturation (for 3 minutes at least a tenth of the approaches queued beyond the
+detectors) an intersection hands over to its program's own schedule on the simulation clock, so
+that the coordination (offsets) the program was designed with holds while nothing can be gained
+by reacting; it returns to adaptive control after 5 minutes without such queues.
 """
 
 from __future__ import annotations
@@ -58,6 +63,9 @@ class KnotenParams:
     approach_speed_factor: float = 0.8
     clear_junction: bool = True
     skip_short_phases: bool = True
+    plan_jam_share: float = 0.1
+    plan_enter_s: float = 180.0
+    plan_leave_s: float = 300.0
 
 
 @dataclass
@@ -233,6 +241,16 @@ class _Node:
         self.det_len_m = self.edges_m[:, -1]
         self.n_seg = n_seg
         self.e1 = [d.e1_id for d in detectors]
+        self.far_e2 = [d.e2_ids[-1] for d in detectors]
+        self.far_len_m = np.array([d.edges_m[-1] - d.edges_m[-2] for d in detectors])
+        self.plan_mode = False
+        self.jam_since_s: float | None = None
+        self.clear_since_s: float | None = None
+        self.next_jam_check_s = 0.0
+        self.plan_cycle_s = 0.0
+        self.plan_t0_s = 0.0
+        self.plan_ends_s = np.zeros(0)  # cumulative end of each program phase within the cycle
+        self.plan_target = np.zeros(0, dtype=np.int64)  # main green phase to show in each program phase
         self.main = np.ones(inter.n_phases, dtype=bool)
         chains = inter.approach_lengths_m or [[float(x)] for x in inter.lane_length_m]
         self.approach_m = np.array([sum(c) for c in chains])
@@ -269,12 +287,17 @@ class KnotenController(Controller):
         now = float(sim.simulation.getTime())
         by_in_lane: dict[str, tuple[_Node, int]] = {}
         for inter in ctx.intersections:
+            anchor = (
+                int(sim.trafficlight.getPhase(inter.tls_id)),
+                float(sim.trafficlight.getNextSwitch(inter.tls_id)),
+            )
             box = junction_box_lanes(sim, inter.tls_id) if self.params.clear_junction else None
             driver = PhaseDriver(inter, inter.yellow_s, inter.all_red_s, now, box)
             driver.start(sim, 0, now)
             node = _Node(inter, driver, [self._detectors[lane] for lane in inter.in_lanes])
             if self.params.skip_short_phases:
                 node.main = main_phases(inter.green_states, inter.green_durations_s, self.params.min_green_s)
+            self._anchor_plan(node, anchor, now)
             self.nodes.append(node)
             for i, lane in enumerate(inter.in_lanes):
                 by_in_lane[lane] = (node, i)
@@ -285,6 +308,50 @@ class KnotenController(Controller):
                         down, down_idx = by_in_lane[out]
                         share = 1.0 / max(1, len(outs))
                         down.upstream[down_idx].append((node, lane_idx, share))
+
+    def _anchor_plan(self, node: _Node, anchor: tuple[int, float], now_s: float) -> None:
+        """The program's schedule on the simulation clock (its offsets kept), for the plan mode."""
+        inter = node.inter
+        dur = np.array([ph.duration_s for ph in inter.phases])
+        node.plan_cycle_s = float(dur.sum())
+        node.plan_ends_s = np.cumsum(dur)
+        idx, next_switch = anchor
+        pos = float(node.plan_ends_s[idx]) - (next_switch - now_s)
+        node.plan_t0_s = now_s - pos
+        n = len(inter.phases)
+        target = np.zeros(n, dtype=np.int64)
+        for i in range(n):  # yellow, red and overlap phases lead to the next main green
+            for k in range(n):
+                state = inter.phases[(i + k) % n].state
+                if state in inter.green_states and node.main[inter.green_states.index(state)]:
+                    target[i] = inter.green_states.index(state)
+                    break
+        node.plan_target = target
+
+    def _plan_phase(self, node: _Node, now_s: float) -> int:
+        pos = (now_s - node.plan_t0_s) % max(node.plan_cycle_s, 1e-9)
+        i = int(np.searchsorted(node.plan_ends_s, pos, side="right"))
+        return int(node.plan_target[min(i, node.plan_target.size - 1)])
+
+    def _update_mode(self, sim: Any, node: _Node, now_s: float) -> None:
+        """Oversaturation (most approaches queued beyond detector range for a while) hands the
+        intersection to the program's coordinated schedule; it comes back once the queues clear."""
+        p = self.params
+        if now_s < node.next_jam_check_s:
+            return
+        node.next_jam_check_s = now_s + 5.0
+        halt = np.array([sim.lanearea.getLastStepHaltingNumber(e) for e in node.far_e2], dtype=float)
+        jam_share = float(np.mean(halt * VEHICLE_SPACING_M >= 0.7 * node.far_len_m))
+        if jam_share >= p.plan_jam_share:
+            node.clear_since_s = None
+            node.jam_since_s = now_s if node.jam_since_s is None else node.jam_since_s
+            if now_s - node.jam_since_s >= p.plan_enter_s:
+                node.plan_mode = True
+        else:
+            node.jam_since_s = None
+            node.clear_since_s = now_s if node.clear_since_s is None else node.clear_since_s
+            if now_s - node.clear_since_s >= p.plan_leave_s:
+                node.plan_mode = False
 
     def _length(self, sim: Any, lane: str) -> float:
         if lane not in self._lane_length_m:
@@ -399,6 +466,11 @@ class KnotenController(Controller):
         for node in self.nodes:
             d = node.driver
             if not d.tick(sim, now_s):
+                continue
+            if p.plan_jam_share <= 1.0:
+                self._update_mode(sim, node, now_s)
+            if node.plan_mode:
+                d.request(sim, self._plan_phase(node, now_s), now_s)
                 continue
             if now_s < node.next_decision_s or d.green_elapsed_s(now_s) < p.min_green_s:
                 continue

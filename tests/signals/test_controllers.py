@@ -197,3 +197,28 @@ def test_overlap_phases_are_skipped_unless_a_stream_needs_them() -> None:
     # the last link is green only in the two short phases: the longer of them stays
     keep = main_phases(["GGGGr", "rrGGr", "GGrrG", "rrrrG"], [78.0, 6.0, 4.0, 3.0], 5.0)
     assert keep.tolist() == [True, True, True, False]
+
+
+def test_plan_mode_follows_the_program_clock() -> None:
+    from signals.controllers.knoten import KnotenController, _Node
+    from signals.network import ProgramPhase, build_intersection
+
+    phases = [
+        ProgramPhase(30.0, "GGrr", 5, 50),
+        ProgramPhase(3.0, "yyrr", 3, 3),
+        ProgramPhase(20.0, "rrGG", 5, 50),
+        ProgramPhase(3.0, "rryy", 3, 3),
+    ]
+    links = [[("a_0", "x_0")], [("a_1", "x_1")], [("b_0", "y_0")], [("b_1", "y_1")]]
+    lanes = {"a_0": 100.0, "a_1": 100.0, "b_0": 100.0, "b_1": 100.0}
+    inter = build_intersection("t", "0", phases, links, lanes, dict.fromkeys(lanes, 13.9))
+    assert inter is not None
+    node = _Node.__new__(_Node)
+    node.inter, node.main = inter, np.ones(inter.n_phases, dtype=bool)
+    ctl = KnotenController()
+    ctl._anchor_plan(node, (2, 110.0), 100.0)  # at t=100 s the program is 10 s into its 20 s phase 2
+    assert node.plan_cycle_s == 56.0 and node.plan_t0_s == 100.0 - 43.0
+    assert ctl._plan_phase(node, 100.0) == 1  # green "rrGG"
+    assert ctl._plan_phase(node, 110.0) == 0  # the yellow after it already leads to "GGrr"
+    assert ctl._plan_phase(node, 113.0 + 29.0) == 0
+    assert ctl._plan_phase(node, 113.0 + 30.0) == 1  # 30 s of green later, on to "rrGG"
