@@ -38,3 +38,31 @@ class UnknownStopError(MobilityError):
 
 class QueryError(MobilityError):
     """A routing query that cannot be understood (bad time, bad CSV row, ...)."""
+
+
+class FeedError(MobilityError):
+    """A live feed (GBFS, GTFS-Realtime) that cannot be used.
+
+    ``problems`` lists every problem found, each a :class:`FeedProblem`.
+    """
+
+    def __init__(self, message: str, problems: list[FeedProblem] | None = None) -> None:
+        self.problems = list(problems or [])
+        super().__init__(message)
+
+
+class FeedProblem:
+    """One problem of a feed: the file, the path inside the document, and what is wrong."""
+
+    __slots__ = ("file", "message", "path")
+
+    def __init__(self, file: str, path: str, message: str) -> None:
+        self.file = file
+        self.path = path
+        self.message = message
+
+    def __str__(self) -> str:
+        return f"{self.file}: {self.path or '/'}: {self.message}"
+
+    def __repr__(self) -> str:
+        return f"FeedProblem({self.file!r}, {self.path!r}, {self.message!r})"

@@ -1,0 +1,1 @@
+"""Shared mobility (GBFS): the snapshot model, the parser with schema validation, the HTTP client."""
