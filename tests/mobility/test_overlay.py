@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import datetime as dt
-from pathlib import Path
 
 import numpy as np
 import pytest
@@ -103,7 +102,10 @@ def test_added_trip_is_offered(tt: Timetable, base: OverlayBase) -> None:
     t = 8 * 3600 + 300
     added = TripUpdate(
         "a", "EXTRA", "L", None, None, None, TripRelationship.ADDED,
-        (StopTimeUpdate(1, "A", departure_time=epoch + t), StopTimeUpdate(2, "D", arrival_time=epoch + t + 900)),
+        (
+            StopTimeUpdate(1, "A", departure_time=epoch + t),
+            StopTimeUpdate(2, "D", arrival_time=epoch + t + 900),
+        ),
     )  # fmt: skip
     ov = build_overlay(base, [added])
     assert _route(tt, ov.transit, "A", "D", 8 * 3600 + 60) == t + 900
