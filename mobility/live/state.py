@@ -269,6 +269,19 @@ class LiveState:
         if self.store is not None:
             self.store.save_error(name, kind, message, now)
 
+    def transform(self, kind: str, change: Callable[[bytes], bytes | None]) -> str | None:
+        """Offer every ``kind`` feed's last good payload to ``change``; the first new payload it
+        returns is accepted (checked and persisted like a polled one). Returns that feed's name,
+        or None when ``change`` returned None for all. Used for pushed updates (OCPI PATCH)."""
+        for name, good in list(self._good.items()):
+            if good.kind != kind:
+                continue
+            new = change(good.payload)
+            if new is not None:
+                self.accept(name, kind, new)
+                return name
+        return None
+
     def ttl_s(self, name: str) -> int | None:
         """The ttl the feed's last good state declared (None without one)."""
         good = self._good.get(name)

@@ -1,0 +1,71 @@
+"""Wiring of the live feeds: feed configuration from settings, the OCPI source for the pollers,
+and the OCPI push receiver bound to a :class:`~mobility.live.state.LiveState`.
+
+Routes and the CLI use these; the cores they join (``mobility.live``, ``charging.ocpi``) do not
+know each other.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Iterable, Mapping
+from typing import Any
+
+from charging.ocpi import EvseStatusReceiver, HttpAnswer, LocationsClient, apply_evse_patch, merge_locations
+from mobility.errors import FeedError, FeedProblem
+from mobility.live.http import HttpClient, read_local
+from mobility.live.poller import FeedConfig, Poller, Source
+from mobility.live.state import LiveState
+
+
+def ocpi_source(cfg: FeedConfig, http: HttpClient, state: LiveState) -> bytes:
+    """Poll an OCPI Locations module: all pages at first, then only changes (``date_from``)."""
+    if not cfg.url.startswith(("http://", "https://")):
+        return read_local(cfg.url, cfg.max_bytes)
+
+    def get(url: str, headers: Mapping[str, str]) -> HttpAnswer:
+        resp = http.get(url, headers)
+        return HttpAnswer(resp.status_code, dict(resp.headers), resp.content)
+
+    client = LocationsClient(cfg.url, cfg.token or "", get)
+    previous = state.payload(cfg.name)
+    since = next((s.as_of for s in state.feed_status() if s.name == cfg.name and s.as_of), None)
+    try:
+        if previous is None or since is None:
+            locations = client.fetch()
+        else:
+            current = json.loads(previous)
+            locations = merge_locations(current if isinstance(current, list) else [], client.fetch(since))
+    except ValueError as exc:  # OcpiError is a ValueError
+        raise FeedError(str(exc), [FeedProblem(cfg.url, "/", str(exc))]) from exc
+    return json.dumps(locations).encode()
+
+
+SOURCES: dict[str, Source] = {"ocpi": ocpi_source}
+
+
+def evse_receiver(state: LiveState, tokens: Iterable[str]) -> EvseStatusReceiver:
+    """The OCPI EVSE PATCH receiver, storing accepted patches in ``state`` (persisted, history)."""
+
+    def apply(country: str, party: str, location_id: str, evse_uid: str, patch: dict[str, Any]) -> bool:
+        def change(payload: bytes) -> bytes | None:
+            doc = json.loads(payload)
+            items = doc if isinstance(doc, list) else doc.get("data", [doc]) if isinstance(doc, dict) else []
+            if isinstance(items, dict):
+                items = [items]
+            new = apply_evse_patch(list(items), country, party, location_id, evse_uid, patch)
+            return None if new is None else json.dumps(new).encode()
+
+        return state.transform("ocpi", change) is not None
+
+    return EvseStatusReceiver(list(tokens), apply)
+
+
+def feeds_from_tables(tables: Mapping[str, Mapping[str, Any]]) -> list[FeedConfig]:
+    """Feed configurations from ``[feeds.NAME]`` tables; ValueError names the bad one."""
+    return [FeedConfig.from_mapping(name, table) for name, table in tables.items()]
+
+
+def make_poller(state: LiveState, feeds: list[FeedConfig]) -> Poller:
+    """One scheduler for all configured feeds, OCPI included."""
+    return Poller(state, feeds, sources=SOURCES)

@@ -1,0 +1,276 @@
+"""OCPI 2.2.1 Locations: a client (token auth, ``Link``-header pagination, ``date_from`` deltas)
+and a framework-free receiver core for pushed EVSE status PATCHes.
+
+Both are I/O-free at their core: the client is given a ``get`` callable that performs one HTTP
+GET, and the receiver gets the request's parts and returns a status code and a JSON body, so the
+API layer can mount it on any web framework. Payloads stay raw OCPI JSON objects (parse them
+with :func:`charging.points.parse_locations`) so that they can be stored and merged unchanged.
+"""
+
+from __future__ import annotations
+
+import base64
+import hmac
+import json
+import logging
+import re
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from typing import Any
+from urllib.parse import urlencode, urlsplit, urlunsplit
+
+from charging.errors import ChargingError
+
+logger = logging.getLogger(__name__)
+
+#: EVSE statuses of OCPI 2.2.1 (``Status`` enum).
+EVSE_STATUSES = frozenset(
+    {
+        "AVAILABLE",
+        "BLOCKED",
+        "CHARGING",
+        "INOPERATIVE",
+        "OUTOFORDER",
+        "PLANNED",
+        "REMOVED",
+        "RESERVED",
+        "UNKNOWN",
+    }
+)
+
+
+class OcpiError(ChargingError):
+    """An OCPI peer answered something unusable (HTTP error, bad envelope, bad data)."""
+
+
+@dataclass(frozen=True)
+class HttpAnswer:
+    """One HTTP response as the client needs it."""
+
+    status: int
+    headers: Mapping[str, str]
+    body: bytes
+
+
+Get = Callable[[str, Mapping[str, str]], HttpAnswer]
+
+
+def token_header(token: str) -> str:
+    """The ``Authorization`` value of OCPI 2.2.1: ``Token`` plus the Base64-encoded token."""
+    return "Token " + base64.b64encode(token.encode()).decode()
+
+
+def next_link(link_header: str | None) -> str | None:
+    """The ``rel="next"`` URL of a ``Link`` header (RFC 8288), or None."""
+    if not link_header:
+        return None
+    for part in link_header.split(","):
+        m = re.match(r"\s*<([^>]*)>\s*;(.*)", part)
+        if m and re.search(r'rel\s*=\s*"?next"?', m.group(2)):
+            return m.group(1)
+    return None
+
+
+def _header(headers: Mapping[str, str], name: str) -> str | None:
+    for k, v in headers.items():
+        if k.lower() == name.lower():
+            return v
+    return None
+
+
+def _with_query(url: str, params: Mapping[str, str]) -> str:
+    parts = urlsplit(url)
+    query = parts.query + ("&" if parts.query and params else "") + urlencode(params)
+    return urlunsplit((parts.scheme, parts.netloc, parts.path, query, parts.fragment))
+
+
+class LocationsClient:
+    """Reads a CPO's ``GET /locations`` module: every page, optionally only changes since a time."""
+
+    def __init__(
+        self, url: str, token: str, get: Get, *, limit: int | None = None, max_pages: int = 10_000
+    ) -> None:
+        self.url = url
+        self.token = token
+        self.get = get
+        self.limit = limit
+        self.max_pages = max_pages
+
+    def fetch(self, date_from: datetime | None = None) -> list[dict[str, Any]]:
+        """Every Location (raw OCPI objects); with ``date_from`` only those changed since then."""
+        params: dict[str, str] = {}
+        if date_from is not None:
+            params["date_from"] = date_from.astimezone(UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
+        if self.limit is not None:
+            params["limit"] = str(self.limit)
+        url: str | None = _with_query(self.url, params) if params else self.url
+        headers = {"Authorization": token_header(self.token), "Accept": "application/json"}
+        out: list[dict[str, Any]] = []
+        pages = 0
+        while url is not None:
+            pages += 1
+            if pages > self.max_pages:
+                raise OcpiError(f"{self.url}: more than {self.max_pages} pages")
+            answer = self.get(url, headers)
+            out.extend(self._page(url, answer))
+            url = next_link(_header(answer.headers, "Link"))
+        return out
+
+    @staticmethod
+    def _page(url: str, answer: HttpAnswer) -> list[dict[str, Any]]:
+        if answer.status == 401:
+            raise OcpiError(f"{url}: HTTP 401 (token refused)")
+        if answer.status >= 400:
+            raise OcpiError(f"{url}: HTTP {answer.status}")
+        try:
+            doc = json.loads(answer.body)
+        except ValueError as exc:
+            raise OcpiError(f"{url}: invalid JSON ({exc})") from exc
+        if not isinstance(doc, dict) or "data" not in doc:
+            raise OcpiError(f"{url}: not an OCPI response (no data)")
+        code = doc.get("status_code")
+        if code is not None and not (isinstance(code, int) and 1000 <= code < 2000):
+            raise OcpiError(f"{url}: OCPI status {code} {doc.get('status_message', '')}".rstrip())
+        data = doc["data"]
+        if not isinstance(data, list) or not all(isinstance(x, dict) for x in data):
+            raise OcpiError(f"{url}: data is not a list of Location objects")
+        return data
+
+
+def location_key(obj: Mapping[str, Any]) -> tuple[str, str, str]:
+    """The identity of a Location: (country_code, party_id, id)."""
+    return str(obj.get("country_code", "")), str(obj.get("party_id", "")), str(obj.get("id", ""))
+
+
+def merge_locations(current: list[dict[str, Any]], changed: list[dict[str, Any]]) -> list[dict[str, Any]]:
+    """``current`` with every Location of a delta replaced or added (by country, party, id)."""
+    by_key = {location_key(loc): loc for loc in current}
+    for loc in changed:
+        by_key[location_key(loc)] = loc
+    return list(by_key.values())
+
+
+# ---------------------------------------------------------------------------------------------
+# receiver
+
+
+@dataclass(frozen=True)
+class ReceiverResponse:
+    """What to answer: status code, JSON body and its content type."""
+
+    status: int
+    body: dict[str, Any]
+    content_type: str = "application/json"
+
+
+def _problem(status: int, title: str, detail: str) -> ReceiverResponse:
+    body = {"type": "about:blank", "title": title, "status": status, "detail": detail}
+    return ReceiverResponse(status, body, "application/problem+json")
+
+
+def _rfc3339(value: Any) -> datetime | None:
+    if not isinstance(value, str):
+        return None
+    try:
+        t = datetime.fromisoformat(value.replace("Z", "+00:00"))
+    except ValueError:
+        return None
+    return t if t.tzinfo is not None else None
+
+
+def check_evse_patch(patch: Any) -> str | None:
+    """Why an EVSE PATCH body is malformed, or None when it is fine."""
+    if not isinstance(patch, dict):
+        return "body must be a JSON object"
+    if "last_updated" not in patch:
+        return "last_updated is required in a PATCH"
+    if _rfc3339(patch["last_updated"]) is None:
+        return "last_updated must be an RFC 3339 time with offset"
+    if "status" in patch and patch["status"] not in EVSE_STATUSES:
+        return f"status must be one of {', '.join(sorted(EVSE_STATUSES))}"
+    for key in ("uid", "evse_id"):
+        if key in patch and not isinstance(patch[key], str):
+            return f"{key} must be a string"
+    if "connectors" in patch and not isinstance(patch["connectors"], list):
+        return "connectors must be a list"
+    return None
+
+
+ApplyPatch = Callable[[str, str, str, str, dict[str, Any]], bool]
+
+
+class EvseStatusReceiver:
+    """Receives ``PATCH /ocpi/2.2.1/locations/{country}/{party}/{location}/{evse_uid}``.
+
+    ``apply(country_code, party_id, location_id, evse_uid, patch)`` stores a checked patch and
+    returns False when the EVSE is unknown. A wrong or missing token answers 401 and a malformed
+    body 400 (problem+json); neither calls ``apply``.
+    """
+
+    def __init__(self, tokens: list[str] | str, apply: ApplyPatch) -> None:
+        self.tokens = [tokens] if isinstance(tokens, str) else list(tokens)
+        self.apply = apply
+
+    def authorised(self, authorization: str | None) -> bool:
+        """True for ``Token <base64(token)>`` (2.2.1) or ``Token <token>`` (2.1.1) of a known token."""
+        if not authorization or not authorization.startswith("Token "):
+            return False
+        given = authorization[6:].strip()
+        for token in self.tokens:
+            b64 = base64.b64encode(token.encode()).decode()
+            if hmac.compare_digest(given, b64) or hmac.compare_digest(given, token):
+                return True
+        return False
+
+    def handle_patch(
+        self,
+        authorization: str | None,
+        country_code: str,
+        party_id: str,
+        location_id: str,
+        evse_uid: str,
+        body: bytes,
+    ) -> ReceiverResponse:
+        """Check the token and the body, then apply; returns the response to send."""
+        if not self.tokens or not self.authorised(authorization):
+            return _problem(401, "Unauthorized", "missing or wrong OCPI token")
+        try:
+            patch = json.loads(body)
+        except ValueError as exc:
+            return _problem(400, "Bad Request", f"body is not JSON: {exc}")
+        reason = check_evse_patch(patch)
+        if reason is not None:
+            return _problem(400, "Bad Request", reason)
+        if not self.apply(country_code, party_id, location_id, evse_uid, patch):
+            return _problem(404, "Not Found", f"no EVSE {evse_uid!r} at location {location_id!r}")
+        stamp = datetime.now(UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
+        return ReceiverResponse(200, {"status_code": 1000, "status_message": "Success", "timestamp": stamp})
+
+
+def apply_evse_patch(
+    locations: list[dict[str, Any]], country_code: str, party_id: str, location_id: str, evse_uid: str,
+    patch: Mapping[str, Any],
+) -> list[dict[str, Any]] | None:  # fmt: skip
+    """New raw Locations with one EVSE patched (its and its location's ``last_updated`` too), or
+    None when that EVSE is not there. ``country_code``/``party_id`` are checked when the stored
+    Location has them."""
+    out = []
+    found = False
+    for loc in locations:
+        same = str(loc.get("id")) == location_id and all(
+            str(loc.get(k, v)) == v for k, v in (("country_code", country_code), ("party_id", party_id))
+        )
+        if same:
+            evses = []
+            for evse in loc.get("evses", []):
+                if str(evse.get("uid")) == evse_uid:
+                    evse = {**evse, **patch}
+                    found = True
+                evses.append(evse)
+            loc = {**loc, "evses": evses}
+            new, old = _rfc3339(patch.get("last_updated")), _rfc3339(loc.get("last_updated"))
+            if found and new is not None and (old is None or new > old):
+                loc["last_updated"] = patch["last_updated"]
+        out.append(loc)
+    return out if found else None
