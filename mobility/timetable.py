@@ -16,6 +16,7 @@ Footpaths are not part of the timetable: they come as a separate bundle
 from __future__ import annotations
 
 import datetime as dt
+import logging
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -26,6 +27,8 @@ import numpy as np
 if TYPE_CHECKING:  # pandas and gtfs-kit load only when a timetable is built, not from the cache
     from mobility.gtfs import GtfsFeed
     from mobility.raptor import TransitArrays
+
+logger = logging.getLogger(__name__)
 
 DAY_S = 86_400
 INF_S = np.iinfo(np.int32).max
@@ -412,6 +415,9 @@ def build_timetable(
     A date without any service gives a timetable without trips (``n_trips == 0``).
     """
     feed_paths = [Path(p) for p in paths]
+    logger.info(
+        "building the timetable of %s from %s", date.isoformat(), ", ".join(p.name for p in feed_paths)
+    )
     slices = _read_slices(feed_paths, date, progress)
     stop_base = _offsets([len(s.feed.stop_ids) for s in slices])
     route_base = _offsets([len(s.feed.route_ids) for s in slices])
