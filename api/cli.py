@@ -39,6 +39,7 @@ class KnotenGroup(click.Group):
         "route-batch": "api.cli_mobility:route_batch",
         "signals": "api.cli_signals:signals",
         "charging": "api.cli_charging:charging",
+        "feeds": "api.cli_feeds:feeds",
     }
 
     def list_commands(self, ctx: click.Context) -> list[str]:

@@ -20,7 +20,8 @@ from datetime import UTC, datetime
 from typing import Any
 from urllib.parse import urlencode, urlsplit, urlunsplit
 
-from charging.errors import ChargingError
+from charging.errors import ChargingError, InvalidInputError
+from charging.points import Location, parse_location
 
 logger = logging.getLogger(__name__)
 
@@ -274,3 +275,76 @@ def apply_evse_patch(
                 loc["last_updated"] = patch["last_updated"]
         out.append(loc)
     return out if found else None
+
+
+# ---------------------------------------------------------------------------------------------
+# checking a Locations document
+
+
+def _check_types(loc: Mapping[str, Any], where: str) -> list[tuple[str, str]]:
+    problems = []
+    for key in ("id", "country_code", "party_id", "name", "time_zone", "last_updated"):
+        if key in loc and loc[key] is not None and not isinstance(loc[key], str):
+            problems.append((f"{where}/{key}", f"must be a string, not {type(loc[key]).__name__}"))
+    if "last_updated" in loc and _rfc3339(loc["last_updated"]) is None:
+        problems.append((f"{where}/last_updated", "must be an RFC 3339 time with offset"))
+    coords = loc.get("coordinates")
+    if isinstance(coords, Mapping):
+        for key in ("latitude", "longitude"):
+            if not isinstance(coords.get(key), str):
+                problems.append((f"{where}/coordinates/{key}", "must be a decimal string"))
+    evses = loc.get("evses", [])
+    if not isinstance(evses, list):
+        return [*problems, (f"{where}/evses", "must be a list")]
+    for j, evse in enumerate(evses):
+        if not isinstance(evse, Mapping):
+            problems.append((f"{where}/evses/{j}", "must be an object"))
+            continue
+        if evse.get("status") not in EVSE_STATUSES:
+            problems.append(
+                (f"{where}/evses/{j}/status", f"{evse.get('status')!r} is not an OCPI EVSE status")
+            )
+        for k, conn in enumerate(
+            evse.get("connectors", []) if isinstance(evse.get("connectors"), list) else []
+        ):
+            for key in ("max_voltage", "max_amperage"):
+                if (
+                    not isinstance(conn, Mapping)
+                    or not isinstance(conn.get(key), int)
+                    or isinstance(conn.get(key), bool)
+                ):
+                    problems.append((f"{where}/evses/{j}/connectors/{k}/{key}", "must be an integer"))
+    return problems
+
+
+def check_locations(doc: Any) -> tuple[list[Location], list[tuple[str, str]]]:
+    """Every usable Location of an OCPI document (Location, list, or response envelope) and every
+    problem as ``(JSON path, message)``."""
+    prefix = ""
+    items = doc
+    if isinstance(doc, Mapping) and "data" in doc and "id" not in doc:
+        items, prefix = doc["data"], "/data"
+    if isinstance(items, Mapping):
+        items, single = [items], True
+    else:
+        single = False
+    if not isinstance(items, list):
+        return [], [(prefix or "/", "expected a Location object or a list of them")]
+    locations: list[Location] = []
+    problems: list[tuple[str, str]] = []
+    for i, item in enumerate(items):
+        where = prefix if single else f"{prefix}/{i}"
+        if not isinstance(item, Mapping):
+            problems.append((where or "/", "must be a Location object"))
+            continue
+        found = _check_types(item, where)
+        problems.extend(found)
+        if found:
+            continue
+        try:
+            loc = parse_location(item)
+        except InvalidInputError as exc:
+            problems.append((where or "/", str(exc)))
+            continue
+        locations.append(loc)
+    return locations, problems

@@ -247,7 +247,7 @@ def decode_json(raw: bytes, file: str) -> Any:
     except UnicodeDecodeError as exc:
         raise FeedError(f"{file}: not UTF-8", [FeedProblem(file, "/", f"not UTF-8 ({exc.reason})")]) from exc
     except json.JSONDecodeError as exc:
-        msg = f"invalid JSON: {exc.msg} at line {exc.lineno} column {exc.colno}"
+        msg = f"invalid JSON: {exc.msg} (line {exc.lineno}, column {exc.colno})"
         raise FeedError(f"{file}: {msg}", [FeedProblem(file, "/", msg)]) from exc
 
 

@@ -112,7 +112,7 @@ def test_wrong_type_is_reported_with_file_and_path(tmp_path: Path, shared_data: 
 
 def test_broken_json_names_line_and_column(tmp_path: Path) -> None:
     (tmp_path / "station_status.json").write_text('{"last_updated": 1, "ttl": 0, "data": {"stations": [}')
-    with pytest.raises(FeedError, match=r"station_status.json: invalid JSON: .* line 1 column"):
+    with pytest.raises(FeedError, match=r"station_status.json: invalid JSON: .* \(line 1, column"):
         load_gbfs(tmp_path)
 
 
