@@ -11,6 +11,7 @@ import json
 from collections.abc import Iterable, Mapping
 from typing import Any
 
+from api.settings import Settings, SettingsError
 from charging.ocpi import EvseStatusReceiver, HttpAnswer, LocationsClient, apply_evse_patch, merge_locations
 from mobility.errors import FeedError, FeedProblem
 from mobility.live.http import HttpClient, read_local
@@ -64,6 +65,23 @@ def evse_receiver(state: LiveState, tokens: Iterable[str]) -> EvseStatusReceiver
 def feeds_from_tables(tables: Mapping[str, Mapping[str, Any]]) -> list[FeedConfig]:
     """Feed configurations from ``[feeds.NAME]`` tables; ValueError names the bad one."""
     return [FeedConfig.from_mapping(name, table) for name, table in tables.items()]
+
+
+def feed_configs(settings: Settings) -> list[FeedConfig]:
+    """Every live feed of the settings: the ``[feeds.NAME]`` tables, then the plain URL lists
+    (``gbfs``, ``gtfs_rt``, ``ocpi_locations``) as ``gbfs-1``, ``gtfs-rt-1``, ``ocpi-1``, ..."""
+    try:
+        out = feeds_from_tables(settings.feeds)
+    except (TypeError, ValueError) as exc:
+        raise SettingsError(f"invalid setting feeds: {exc}") from exc
+    for kind, urls in (
+        ("gbfs", settings.gbfs),
+        ("gtfs-rt", settings.gtfs_rt),
+        ("ocpi", settings.ocpi_locations),
+    ):
+        for i, url in enumerate(urls, start=1):
+            out.append(FeedConfig(f"{kind}-{i}", kind, url))
+    return out
 
 
 def make_poller(state: LiveState, feeds: list[FeedConfig]) -> Poller:

@@ -40,6 +40,17 @@ class Settings(BaseModel):
     host: str = "127.0.0.1"
     port: int = Field(default=8000, ge=1, le=65535)
     hub_id: str = Field(default="hbf", description="Mobility hub shown by default on the station display")
+    feeds: dict[str, dict[str, Any]] = Field(
+        default_factory=dict,
+        description="Live feeds, one [feeds.NAME] table each: kind (gbfs, gtfs-rt, ocpi), url, and optional "
+        "interval_s, timeout_s, max_bytes, retries, min_interval_s, max_interval_s, token",
+    )
+    stale_factor: float = Field(
+        default=3.0, gt=0, description="A feed is stale when older than this many ttls"
+    )
+    ocpi_push_tokens: tuple[str, ...] = Field(
+        default=(), description="Tokens accepted on pushed OCPI PATCHes"
+    )
 
     @field_validator("timezone")
     @classmethod
@@ -63,7 +74,7 @@ class Settings(BaseModel):
         return f"sqlite:///{(self.data_dir / 'knoten.sqlite').resolve()}"
 
 
-_LIST_FIELDS = {"gtfs", "gtfs_rt", "gbfs", "ocpi_locations"}
+_LIST_FIELDS = {"gtfs", "gtfs_rt", "gbfs", "ocpi_locations", "ocpi_push_tokens"}
 
 
 def _from_env(environ: Mapping[str, str]) -> dict[str, Any]:
