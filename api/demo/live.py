@@ -170,7 +170,6 @@ class DemoRealtime:
             stu = tu.stop_time_update.add(stop_id=str(f.stop_ids[f.st_stop[a + at]]))
             stu.arrival.delay = delay
             stu.departure.delay = delay
-            tu.delay = delay
             tu.timestamp = msg.header.timestamp
         return msg.SerializeToString()
 

@@ -290,7 +290,8 @@ def patch_trip(base: OverlayBase, inst: int, tu: TripUpdate) -> tuple[np.ndarray
     arr, dep = arr0.copy(), dep0.copy()
     skipped = np.zeros(n, dtype=bool)
     updates = _positions(base, tr.pat_stops[so : so + n], tu)
-    cur = int(tu.delay_s or 0)
+    # the trip-level delay counts only where no stop time update gives a prediction at all
+    cur = int(tu.delay_s or 0) if not updates else 0
     first = updates[0][0] if updates else n
     arr[:first] += cur
     dep[:first] += cur
