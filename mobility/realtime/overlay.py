@@ -71,6 +71,18 @@ class OverlayBase:
         self._inst_by_trip = order
         self._trip_off = np.searchsorted(tt.inst_trip[order], np.arange(len(tt.trip_ids) + 1))
         self.epoch = service_day_epoch(tt.date, tt.timezone)
+        self._by_stops: dict[bytes, int] | None = None
+
+    def pattern_along(self, stops: np.ndarray) -> int:
+        """A pattern with exactly these stops, boarding and alighting allowed at all (-1: none)."""
+        if self._by_stops is None:
+            tr = self.transit
+            self._by_stops = {}
+            for p in range(tr.n_patterns):
+                a, b = int(tr.pat_stop_off[p]), int(tr.pat_stop_off[p + 1])
+                if tr.pat_pickup[a:b].all() and tr.pat_dropoff[a:b].all():
+                    self._by_stops.setdefault(tr.pat_stops[a:b].astype(np.int32).tobytes(), p)
+        return self._by_stops.get(np.asarray(stops, dtype=np.int32).tobytes(), -1)
 
     def instance(self, trip: int, day: int) -> int:
         """The instance of timetable trip ``trip`` on day offset ``day`` (0 or -1), or -1."""
@@ -385,9 +397,11 @@ def _rebuild_pattern(
     p: int,
     patched: dict[int, tuple[np.ndarray, np.ndarray, np.ndarray]],
     cancelled: set[int],
+    joining: Sequence[tuple[int, AddedTrip]] = (),
 ) -> list[_NewPattern]:
-    """Pattern ``p`` with patched times and without cancelled trips: the first returned pattern
-    replaces ``p``, the others (FIFO splits, trips with skipped stops) are appended."""
+    """Pattern ``p`` with patched times, without cancelled trips and with the added trips that
+    run along exactly its stops (``joining``: index into the added trips, trip): the first returned
+    pattern replaces ``p``, the others (FIFO splits, trips with skipped stops) are appended."""
     tr = base.transit
     so, n = int(tr.pat_stop_off[p]), int(tr.pat_stop_off[p + 1] - tr.pat_stop_off[p])
     t0, t1 = int(tr.pat_trip_off[p]), int(tr.pat_trip_off[p + 1])
@@ -395,6 +409,12 @@ def _rebuild_pattern(
     insts = np.asarray([i for i in range(t0, t1) if i not in cancelled], dtype=np.int64)
     arr = tr.arr_s[lo:hi].reshape(-1, n)[insts - t0].copy()
     dep = tr.dep_s[lo:hi].reshape(-1, n)[insts - t0].copy()
+    added_of = np.full(len(insts) + len(joining), -1, dtype=np.int32)
+    if joining:
+        arr = np.vstack([arr, *[t.arr_s[None, :] for _, t in joining]])
+        dep = np.vstack([dep, *[t.dep_s[None, :] for _, t in joining]])
+        added_of[len(insts) :] = [k for k, _ in joining]
+        insts = np.concatenate([insts, np.full(len(joining), -1, dtype=np.int64)])
     groups: dict[bytes, list[int]] = {b"": []}
     masks: dict[bytes, np.ndarray] = {}
     for r, inst in enumerate(insts.tolist()):
@@ -420,9 +440,7 @@ def _rebuild_pattern(
         chains = fifo_chains(arr[rows], dep[rows]) if len(rows) else [rows]
         for chain in chains:
             sel = rows[chain]
-            out.append(
-                _NewPattern(stops, gp, gd, arr[sel], dep[sel], insts[sel], np.full(len(sel), -1, np.int32))
-            )
+            out.append(_NewPattern(stops, gp, gd, arr[sel], dep[sel], insts[sel], added_of[sel]))
     return out
 
 
@@ -544,14 +562,19 @@ def build_overlay(
             problems.append(FeedProblem("trip_updates", f"entity {tu.entity_id!r}", str(exc)))
     for inst in cancelled:
         patched.pop(inst, None)
-    touched = sorted({int(base.inst_pat[i]) for i in (*patched, *cancelled)})
+    joining: dict[int, list[tuple[int, AddedTrip]]] = {}
+    alone: list[tuple[int, AddedTrip]] = []
+    for k, trip in enumerate(added):
+        p = base.pattern_along(trip.stops)
+        (alone if p < 0 else joining.setdefault(p, [])).append((k, trip))
+    touched = sorted({int(base.inst_pat[i]) for i in (*patched, *cancelled)} | set(joining))
     replaced: dict[int, _NewPattern | None] = {}
     extra: list[_NewPattern] = []
     for p in touched:
-        parts = _rebuild_pattern(base, p, patched, cancelled)
+        parts = _rebuild_pattern(base, p, patched, cancelled, joining.get(p, ()))
         replaced[p] = parts[0] if parts else None
         extra.extend(parts[1:])
-    for k, trip in enumerate(added):
+    for k, trip in alone:
         ones = np.ones(len(trip.stops), dtype=np.uint8)
         extra.append(
             _NewPattern(trip.stops, ones, ones, trip.arr_s[None, :], trip.dep_s[None, :],

@@ -136,3 +136,17 @@ def test_bad_update_is_skipped_the_rest_applies(tt: Timetable, base: OverlayBase
 def test_empty_overlay_routes_like_the_timetable(tt: Timetable, base: OverlayBase) -> None:
     ov = RealtimeOverlay.empty(base)
     assert _route(tt, ov.transit, "A", "D", 8 * 3600 + 60) == _route(tt, tt.transit, "A", "D", 8 * 3600 + 60)
+
+
+def test_added_trip_along_an_existing_pattern_joins_it(tt: Timetable, base: OverlayBase) -> None:
+    epoch = service_day_epoch(DATE, "Europe/Berlin")
+    t = 8 * 3600 + 300  # between L1 (08:00) and L2 (08:15), and faster: overtakes nothing
+    updates = tuple(
+        StopTimeUpdate(i + 1, s, arrival_time=epoch + t + 500 * i, departure_time=epoch + t + 500 * i)
+        for i, s in enumerate(STOPS)
+    )
+    added = TripUpdate("a", "EXTRA2", "L", None, None, None, TripRelationship.ADDED, updates)
+    ov = build_overlay(base, [added])
+    assert ov.transit.n_patterns == tt.transit.n_patterns  # joined, no pattern of its own
+    assert _route(tt, ov.transit, "A", "D", 8 * 3600 + 60) == t + 1500
+    assert [d.trip_id for d in ov.departures(tt.stop_index("B"), t + 500, t + 500)] == ["EXTRA2"]
