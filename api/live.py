@@ -9,6 +9,8 @@ from __future__ import annotations
 
 import json
 from collections.abc import Iterable, Mapping
+from dataclasses import dataclass
+from pathlib import Path
 from typing import Any
 
 from api.settings import Settings, SettingsError
@@ -87,3 +89,46 @@ def feed_configs(settings: Settings) -> list[FeedConfig]:
 def make_poller(state: LiveState, feeds: list[FeedConfig]) -> Poller:
     """One scheduler for all configured feeds, OCPI included."""
     return Poller(state, feeds, sources=SOURCES)
+
+
+def demo_feeds(base_url: str, demo_dir: Path) -> list[FeedConfig]:
+    """The demo city's moving feeds as served under ``{base_url}/demo`` (when it is built)."""
+    if not (demo_dir / "manifest.json").is_file():
+        return []
+    base = base_url.rstrip("/") + "/demo"
+    feeds = [
+        FeedConfig(f"demo-{p.name}", "gbfs", f"{base}/gbfs/{p.name}/gbfs.json", min_interval_s=10.0)
+        for p in sorted((demo_dir / "gbfs").iterdir())
+        if (p / "gbfs.json").is_file()
+    ]
+    feeds.append(FeedConfig("demo-chargers", "ocpi", f"{base}/ocpi/locations.json", interval_s=60.0))
+    feeds.append(
+        FeedConfig("demo-trip-updates", "gtfs-rt", f"{base}/gtfs-rt/trip-updates.pb", interval_s=30.0)
+    )
+    return feeds
+
+
+@dataclass
+class Live:
+    """A running live state: the state readers use and the poller that keeps it fresh."""
+
+    state: LiveState
+    poller: Poller | None
+
+    def stop(self) -> None:
+        """Stop polling."""
+        if self.poller is not None:
+            self.poller.stop()
+
+
+def start_live(settings: Settings, base_url: str, *, poll: bool = True) -> Live:
+    """Open the live state (restored from the database) and start polling the configured feeds;
+    without configured feeds the demo city's, when it is built. Readers may use the state at once.
+    """
+    state = LiveState.open(settings.resolved_database_url, stale_factor=settings.stale_factor)
+    feeds = feed_configs(settings) or demo_feeds(base_url, settings.data_dir / "demo")
+    if not feeds or not poll:
+        return Live(state, None)
+    poller = make_poller(state, feeds)
+    poller.start()
+    return Live(state, poller)
