@@ -300,6 +300,8 @@ def _check_types(loc: Mapping[str, Any], where: str) -> list[tuple[str, str]]:
         if not isinstance(evse, Mapping):
             problems.append((f"{where}/evses/{j}", "must be an object"))
             continue
+        if "connectors" in evse and not isinstance(evse["connectors"], list):
+            problems.append((f"{where}/evses/{j}/connectors", "must be a list"))
         if evse.get("status") not in EVSE_STATUSES:
             problems.append(
                 (f"{where}/evses/{j}/status", f"{evse.get('status')!r} is not an OCPI EVSE status")

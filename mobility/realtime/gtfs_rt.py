@@ -261,7 +261,12 @@ def parse_feed(data: bytes, source: str = "feed") -> RealtimeFeed:
             path, _, what = message.partition(": ")
             problems.append(FeedProblem(source, f"{path} (id {entity.id!r})", what or message))
     header = msg.header
-    ts = datetime.fromtimestamp(header.timestamp, tz=UTC) if header.HasField("timestamp") else None
+    ts = None
+    if header.HasField("timestamp"):
+        try:
+            ts = datetime.fromtimestamp(header.timestamp, tz=UTC)
+        except (OverflowError, OSError, ValueError):
+            problems.append(FeedProblem(source, "/header/timestamp", f"{header.timestamp} is not a time"))
     if problems:
         logger.warning("%s: skipped %d bad entities, first: %s", source, len(problems), problems[0])
     return RealtimeFeed(

@@ -98,7 +98,10 @@ def parse_timestamp(value: Any) -> datetime | None:
     if value is None or isinstance(value, bool):
         return None
     if isinstance(value, int | float):
-        return datetime.fromtimestamp(float(value), tz=UTC)
+        try:
+            return datetime.fromtimestamp(float(value), tz=UTC)
+        except (OverflowError, OSError, ValueError):
+            return None
     if isinstance(value, str):
         try:
             t = datetime.fromisoformat(value.replace("Z", "+00:00"))
@@ -396,12 +399,16 @@ def _geofencing(parts: _Parts, doc: Mapping[str, Any], file: str) -> None:
     fc = data.get("geofencing_zones") if isinstance(data, Mapping) else None
     if not isinstance(fc, Mapping):
         return
-    for feature in fc.get("features") or ():
+    features = fc.get("features")
+    for feature in features if isinstance(features, list) else ():
         if not isinstance(feature, Mapping) or not isinstance(feature.get("geometry"), Mapping):
             continue
         props = feature.get("properties") if isinstance(feature.get("properties"), Mapping) else {}
         assert isinstance(props, Mapping)
-        rules = tuple(_rule(r) for r in props.get("rules") or () if isinstance(r, Mapping))
+        raw_rules = props.get("rules")
+        rules = tuple(
+            _rule(r) for r in (raw_rules if isinstance(raw_rules, list) else ()) if isinstance(r, Mapping)
+        )
         parts.zones.append(
             GeofencingZone(parts.system_id, _text(props.get("name")), feature["geometry"], rules)
         )
@@ -429,7 +436,8 @@ def _station(
         return None
     status = status or {}
     per_type: dict[str, int] = {}
-    for entry in status.get("vehicle_types_available") or ():
+    available = status.get("vehicle_types_available")
+    for entry in available if isinstance(available, list) else ():
         if isinstance(entry, Mapping) and entry.get("vehicle_type_id") is not None:
             per_type[str(entry["vehicle_type_id"])] = _int(entry.get("count"))
     total = status.get("num_vehicles_available", status.get("num_bikes_available"))

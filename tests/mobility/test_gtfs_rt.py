@@ -73,3 +73,11 @@ def test_truncated_protobuf_is_rejected(shared_data: Path, cut: int) -> None:
 def test_json_is_not_a_feed_message() -> None:
     with pytest.raises(FeedError):
         parse_feed(b'{"header": {}}', "x.pb")
+
+
+def test_impossible_header_time_is_a_problem_not_a_crash() -> None:
+    msg = _message()
+    msg.header.timestamp = 2**63
+    feed = parse_feed(msg.SerializeToString(), "rt.pb")
+    assert feed.timestamp is None
+    assert any(p.path == "/header/timestamp" for p in feed.problems)
