@@ -261,6 +261,7 @@ def parse_feed(data: bytes, source: str = "feed") -> RealtimeFeed:
             path, _, what = message.partition(": ")
             problems.append(FeedProblem(source, f"{path} (id {entity.id!r})", what or message))
     header = msg.header
+    skipped = len(problems)
     ts = None
     if header.HasField("timestamp"):
         try:
@@ -277,6 +278,6 @@ def parse_feed(data: bytes, source: str = "feed") -> RealtimeFeed:
         alerts=tuple(alerts),
         n_vehicle_positions=n_vehicles,
         n_entities=len(msg.entity),
-        skipped=len(problems),
+        skipped=skipped,
         problems=tuple(problems),
     )
