@@ -56,6 +56,7 @@ def create_demo_blueprint(demo_dir: Path) -> Blueprint:
                 "gbfs": {s: f"{base}/gbfs/{s}/gbfs.json" for s in systems},
                 "ocpi_locations": f"{base}/ocpi/locations.json",
                 "gtfs": [f"{base}/gtfs/{p.name}" for p in sorted((demo_dir / "gtfs").glob("*.zip"))],
+                "gtfs_rt": f"{base}/gtfs-rt/trip-updates.pb",
             }
         )
 
@@ -86,4 +87,7 @@ def create_demo_blueprint(demo_dir: Path) -> Blueprint:
             raise ApiProblem(404, "Not Found", f"no demo feed {request.path}")
         return _send(demo_dir / "gtfs", _checked(name), "application/zip")
 
+    from api.routes_demo_live import add_live_routes
+
+    add_live_routes(bp, demo_dir)  # status files, Locations and TripUpdates move with the clock
     return bp

@@ -128,6 +128,8 @@ class LocationsClient:
             doc = json.loads(answer.body)
         except ValueError as exc:
             raise OcpiError(f"{url}: invalid JSON ({exc})") from exc
+        if isinstance(doc, list):  # a plain export of Locations (a file served as it is)
+            doc = {"data": doc}
         if not isinstance(doc, dict) or "data" not in doc:
             raise OcpiError(f"{url}: not an OCPI response (no data)")
         code = doc.get("status_code")
