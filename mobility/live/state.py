@@ -148,23 +148,9 @@ def parse_ocpi_payload(payload: bytes) -> Parsed:
     history = tuple(
         (f"{loc.location_id}/{e.uid}", None, None, e.status) for loc in locations for e in loc.evses
     )
-    items = doc.get("data", doc) if isinstance(doc, dict) else doc
-    stamps = [
-        t.timestamp()
-        for item in (items if isinstance(items, list) else [items])
-        if isinstance(item, dict) and (t := _rfc3339(item.get("last_updated"))) is not None
-    ]
-    return Parsed(locations, max(stamps) if stamps else None, 60, history)
-
-
-def _rfc3339(value: Any) -> datetime | None:
-    if not isinstance(value, str):
-        return None
-    try:
-        t = datetime.fromisoformat(value.replace("Z", "+00:00"))
-    except ValueError:
-        return None
-    return t if t.tzinfo else t.replace(tzinfo=UTC)
+    # Locations carry the time each one last changed, not when the list was made: the age of an
+    # OCPI feed is the time since it was last read (``feed_time`` None).
+    return Parsed(locations, None, 60, history)
 
 
 PARSERS: dict[str, Callable[[bytes], Parsed]] = {

@@ -40,6 +40,8 @@ logger = logging.getLogger(__name__)
 
 #: Versions with a bundled JSON Schema.
 SCHEMA_VERSIONS = ("2.3", "3.0")
+#: The files whose content changes by the minute (their age is the feed's age).
+STATUS_FILES = ("station_status", "vehicle_status", "free_bike_status")
 #: Files the parser turns into the model (others are only validated).
 MODEL_FILES = (
     "system_information",
@@ -84,8 +86,10 @@ class GbfsFeed:
 
     @property
     def last_updated(self) -> datetime | None:
-        """The oldest ``last_updated`` among the files read (None when no file gave one)."""
-        times = [t for t in self.files.values() if t is not None]
+        """How old the live part is: the oldest ``last_updated`` of the status files
+        (station_status, vehicle_status/free_bike_status), else of all files read."""
+        status = [t for f, t in self.files.items() if t is not None and f.split(".")[0] in STATUS_FILES]
+        times = status or [t for t in self.files.values() if t is not None]
         return min(times) if times else None
 
 
@@ -601,9 +605,11 @@ def parse_documents(
             apply_document(parts, name, doc, file)
         except FeedError as exc:
             problems += exc.problems
-    times = [t for t in files.values() if t is not None]
-    as_of = min(times) if times else datetime.now(UTC)
-    return GbfsFeed(_freeze(parts, as_of), version, ttl, files, problems, warnings + parts.warnings)
+    feed = GbfsFeed(
+        SharingSnapshot.empty(datetime.now(UTC)), version, ttl, files, problems, warnings + parts.warnings
+    )
+    feed.snapshot = _freeze(parts, feed.last_updated or datetime.now(UTC))
+    return feed
 
 
 def read_system(url: str, fetch: Fetch, *, system_id: str = "") -> GbfsFeed:

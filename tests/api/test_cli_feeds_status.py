@@ -31,7 +31,8 @@ def test_status_lists_ages_stale_flags_and_errors(tmp_path: Path) -> None:
     assert result.returncode == 0, result.stderr
     rows = {r["name"]: r for r in json.loads(result.stdout)}
     assert rows["chargers"]["errors"] == 1 and "HTTP 503" in rows["chargers"]["last_error"]
-    assert 85 <= rows["chargers"]["age_s"] < 200 and rows["chargers"]["stale"] is False
+    # OCPI's age counts from the last read (Locations' last_updated says when each one changed)
+    assert 0 <= rows["chargers"]["age_s"] < 60 and rows["chargers"]["stale"] is False
     assert "rad" not in rows  # registered in memory only, never stored
 
 

@@ -41,4 +41,4 @@ def test_demo_pollers_read_every_moving_feed(served_demo: tuple[str, Path]) -> N
     assert sum(len(loc.evses) for loc in state.chargers()) > 0
     (rt,) = state.realtime()
     assert rt.version == "2.0" and rt.skipped == 0  # contents depend on the hour: see test_demo_live
-    assert all(not s.stale and s.errors == 0 for s in state.feed_status())
+    assert all(not s.stale and s.errors == 0 for s in state.feed_status()), state.feed_status()
