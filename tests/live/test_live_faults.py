@@ -13,7 +13,11 @@ from mobility.live.poller import FeedConfig, Poller
 from mobility.live.state import LiveState
 from mobility.sharing.gbfs import load_gbfs
 
-T0 = int(time.time()) - 30
+
+@pytest.fixture
+def t0() -> int:
+    """Half a minute ago, when the test starts (not when the module was imported)."""
+    return int(time.time()) - 30
 
 
 def _state(tmp_path: Path) -> LiveState:
@@ -29,8 +33,10 @@ def _bikes_at_s1(state: LiveState) -> int:
     return next(s.num_vehicles_available for s in state.sharing().stations if s.station_id == "s1")
 
 
-def test_served_system_is_schema_valid_and_station_car_not_free_floating(feed_server: FeedServer) -> None:
-    gbfs_system(feed_server, T0)
+def test_served_system_is_schema_valid_and_station_car_not_free_floating(
+    feed_server: FeedServer, t0: int
+) -> None:
+    gbfs_system(feed_server, t0)
     state = LiveState()
     assert _poller(state, feed_server).poll("rad")
     snap = state.sharing()
@@ -41,7 +47,7 @@ def test_served_system_is_schema_valid_and_station_car_not_free_floating(feed_se
     assert status.errors == 0 and not status.stale and 29 <= (status.age_s or 0) < 60
 
 
-def _break(server: FeedServer, fault: str) -> None:
+def _break(server: FeedServer, fault: str, t0: int) -> None:
     status = "/gbfs/station_status.json"
     if fault == "down":
         server.down()
@@ -58,7 +64,7 @@ def _break(server: FeedServer, fault: str) -> None:
     elif fault == "huge_body":
         server.routes[status] = Route(b" " * 3_000_000 + b"{}")
     elif fault == "backwards":
-        gbfs_system(server, T0 - 3600, bikes_at_s1=9)
+        gbfs_system(server, t0 - 3600, bikes_at_s1=9)
 
 
 EXPECTED = {
@@ -74,15 +80,15 @@ EXPECTED = {
 
 @pytest.mark.parametrize("fault", sorted(EXPECTED))
 def test_fault_keeps_last_good_state_and_recovers(
-    feed_server: FeedServer, tmp_path: Path, fault: str
+    feed_server: FeedServer, tmp_path: Path, fault: str, t0: int
 ) -> None:
-    gbfs_system(feed_server, T0, bikes_at_s1=3)
+    gbfs_system(feed_server, t0, bikes_at_s1=3)
     state = _state(tmp_path)
     poller = _poller(state, feed_server, max_bytes=1_000_000)
     assert poller.poll("rad")
     good_as_of = state.sharing().as_of
 
-    _break(feed_server, fault)
+    _break(feed_server, fault, t0)
     started = time.monotonic()
     assert not poller.poll("rad")
     assert time.monotonic() - started < 5
@@ -94,15 +100,15 @@ def test_fault_keeps_last_good_state_and_recovers(
 
     if fault == "down":
         feed_server.up()
-    gbfs_system(feed_server, T0 + 60, bikes_at_s1=5)
+    gbfs_system(feed_server, t0 + 60, bikes_at_s1=5)
     assert poller.poll("rad")
     assert _bikes_at_s1(state) == 5
     (status,) = state.feed_status()
     assert status.errors == 1 and status.consecutive_errors == 0
 
 
-def test_stale_flag_follows_ttl(feed_server: FeedServer) -> None:
-    gbfs_system(feed_server, T0 - 1000, ttl=60)
+def test_stale_flag_follows_ttl(feed_server: FeedServer, t0: int) -> None:
+    gbfs_system(feed_server, t0 - 1000, ttl=60)
     now = [time.time()]
     state = LiveState(stale_factor=3.0, clock=lambda: now[0])
     assert _poller(state, feed_server).poll("rad")
@@ -113,8 +119,8 @@ def test_stale_flag_follows_ttl(feed_server: FeedServer) -> None:
     assert not state.feed_status()[0].stale
 
 
-def test_scheduler_thread_polls_on_its_own(feed_server: FeedServer) -> None:
-    gbfs_system(feed_server, T0, ttl=0)
+def test_scheduler_thread_polls_on_its_own(feed_server: FeedServer, t0: int) -> None:
+    gbfs_system(feed_server, t0, ttl=0)
     state = LiveState()
     cfg = FeedConfig("rad", "gbfs", feed_server.url("/gbfs/gbfs.json"), interval_s=0.2, min_interval_s=0.1)
     poller = Poller(state, [cfg])
@@ -123,7 +129,7 @@ def test_scheduler_thread_polls_on_its_own(feed_server: FeedServer) -> None:
         deadline = time.monotonic() + 5
         while not state.sharing().stations and time.monotonic() < deadline:
             time.sleep(0.05)
-        gbfs_system(feed_server, T0 + 5, bikes_at_s1=7, ttl=0)
+        gbfs_system(feed_server, t0 + 5, bikes_at_s1=7, ttl=0)
         while _bikes_at_s1(state) != 7 and time.monotonic() < deadline:
             time.sleep(0.05)
     finally:
