@@ -296,6 +296,11 @@ class LiveState:
 
     def restore(self) -> int:
         """Load every feed's last good state and error counts from the store; returns how many."""
+        return self.refresh(only_changed=False)
+
+    def refresh(self, *, only_changed: bool = True) -> int:
+        """Take what other processes wrote to the shared store (feeds whose last good state is
+        newer than ours); returns how many feeds changed. API workers that do not poll call this."""
         if self.store is None:
             return 0
         n = 0
@@ -304,16 +309,21 @@ class LiveState:
             self._errors[row.name] = (row.errors, row.consecutive_errors, row.last_error)
             if row.payload is None:
                 continue
+            known = self._good.get(row.name)
+            if only_changed and known is not None and known.fetched_at >= _fetched(row):
+                continue
             try:
                 parsed = PARSERS[row.kind](row.payload)
             except (FeedError, KeyError) as exc:
                 logger.warning("stored state of feed %s cannot be used: %s", row.name, exc)
                 continue
-            self._good[row.name] = _Good(row.kind, row.payload, parsed, _fetched(row))
+            with self._lock:
+                self._good[row.name] = _Good(row.kind, row.payload, parsed, _fetched(row))
             n += 1
-        with self._lock:
-            for kind in KINDS:
-                self._rebuild(kind)
+        if n or not only_changed:
+            with self._lock:
+                for kind in KINDS:
+                    self._rebuild(kind)
         return n
 
     def set_overlay_base(self, base: OverlayBase | None) -> None:

@@ -112,3 +112,9 @@ def test_postgresql_state_is_shared_between_workers(
     assert {s.station_id: s.num_vehicles_available for s in reader.sharing().stations} == {"s1": 8, "s2": 1}
     assert status.errors == 1 and "HTTP 404" in (status.last_error or "")
     assert len(Store(postgres_url).history("rad", "knotenrad:s2")) == 1
+
+    gbfs_system(feed_server, t0 + 60, bikes_at_s1=2)  # the writer polls again ...
+    assert poller.poll("rad")
+    assert reader.refresh() == 1  # ... and the other worker takes it over
+    assert {s.station_id: s.num_vehicles_available for s in reader.sharing().stations}["s1"] == 2
+    assert reader.refresh() == 0
