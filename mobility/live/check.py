@@ -121,7 +121,7 @@ def check_gbfs(source: str, policy: HttpPolicy | None = None) -> CheckReport:
         if is_url(source):
             client = HttpClient(policy or HttpPolicy(retries=0))
             try:
-                feeds = read_source(source, client.fetch)
+                feeds = read_source(source, client.remote_fetcher(source))
             finally:
                 client.close()
         else:

@@ -123,11 +123,27 @@ class HttpClient:
                 self.sleep(wait)
                 attempt += 1
 
-    def fetch(self, url: str) -> bytes:
-        """The body of ``url`` (or of a local path / ``file:`` URL) as bytes."""
+    def fetch(self, url: str, *, allow_local: bool = True) -> bytes:
+        """The body of ``url`` (or of a local path / ``file:`` URL) as bytes.
+
+        ``allow_local=False`` refuses anything but http(s): a remote discovery file must not make
+        the poller read local files.
+        """
         if not url.startswith(("http://", "https://")):
+            if not allow_local:
+                raise FetchError(url, "only http(s) URLs may be listed by a remote feed", transient=False)
             return read_local(url, self.policy.max_bytes)
         return self.get(url).content
+
+    def remote_fetcher(self, discovery_url: str) -> Callable[[str], bytes]:
+        """A fetch function for the files a discovery file lists: local files only when the
+        discovery file itself is local."""
+        local = not discovery_url.startswith(("http://", "https://"))
+
+        def fetch(url: str) -> bytes:
+            return self.fetch(url, allow_local=local or url == discovery_url)
+
+        return fetch
 
     def close(self) -> None:
         """Close the session."""

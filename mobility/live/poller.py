@@ -74,9 +74,10 @@ Source = Callable[[FeedConfig, HttpClient, LiveState], bytes]
 def gbfs_source(cfg: FeedConfig, http: HttpClient, state: LiveState) -> bytes:
     """Fetch a GBFS system (discovery and every listed file) into one payload."""
     files: dict[str, bytes] = {}
+    get = http.remote_fetcher(cfg.url)
 
     def fetch(url: str) -> bytes:
-        files[url] = http.fetch(url)
+        files[url] = get(url)
         return files[url]
 
     feeds = read_source(cfg.url, fetch)

@@ -19,7 +19,7 @@ def fetch_gbfs(url: str, policy: HttpPolicy | None = None) -> list[GbfsFeed]:
     """Every system behind a discovery URL (or a local discovery file), with its problems."""
     client = HttpClient(policy)
     try:
-        return read_source(url, client.fetch)
+        return read_source(url, client.remote_fetcher(url))
     finally:
         client.close()
 

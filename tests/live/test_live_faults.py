@@ -152,3 +152,17 @@ def test_fixture_systems_served_over_http_parse(feed_server: FeedServer, shared_
     assert Poller(state, [cfg]).poll("fx"), state.feed_status()
     assert len(state.sharing().stations) == len(expected.snapshot.stations)
     assert len(state.sharing().vehicles) == len(expected.snapshot.vehicles)
+
+
+def test_remote_discovery_cannot_make_the_poller_read_local_files(
+    feed_server: FeedServer, tmp_path: Path
+) -> None:
+    secret = tmp_path / "station_status.json"
+    secret.write_text('{"secret": true}')
+    disc = {"last_updated": int(time.time()), "ttl": 0, "version": "2.3",
+            "data": {"en": {"feeds": [{"name": "station_status", "url": f"file:{secret}"}]}}}  # fmt: skip
+    feed_server.routes["/evil/gbfs.json"] = Route(json.dumps(disc).encode())
+    state = LiveState()
+    cfg = FeedConfig("evil", "gbfs", feed_server.url("/evil/gbfs.json"), retries=0)
+    assert not Poller(state, [cfg]).poll("evil")
+    assert "only http(s) URLs" in (state.feed_status()[0].last_error or "")
