@@ -56,6 +56,19 @@ def service_day_epoch(date: dt.date, timezone: str) -> int:
     return int(noon.timestamp()) - 12 * 3600
 
 
+def _with_raw_ids(ids: list[str], *, namespaced: bool) -> dict[str, int]:
+    """Id -> index; for merged feeds ("feed:id") also the feed's own id where it is unambiguous,
+    since a realtime feed speaks of its own ids."""
+    out = {x: i for i, x in enumerate(ids)}
+    if namespaced:
+        raw: dict[str, int] = {}
+        for i, x in enumerate(ids):
+            key = x.split(":", 1)[-1]
+            raw[key] = -1 if key in raw else i
+        out.update({k: i for k, i in raw.items() if i >= 0 and k not in out})
+    return out
+
+
 class OverlayBase:
     """Indexes of one timetable that every overlay needs (built once, shared by all updates)."""
 
@@ -66,7 +79,8 @@ class OverlayBase:
         self.n_inst = int(tt.pat_trip_off[-1])
         self.inst_pat = np.repeat(np.arange(len(counts), dtype=np.int32), counts)
         self.inst_row = np.arange(self.n_inst, dtype=np.int64) - tt.pat_trip_off[self.inst_pat]
-        self.trip_index = {str(t): i for i, t in enumerate(tt.trip_ids)}
+        self.trip_index = _with_raw_ids([str(t) for t in tt.trip_ids], namespaced=len(tt.feed_names) > 1)
+        self.stop_lookup = _with_raw_ids([str(t) for t in tt.stop_ids], namespaced=len(tt.feed_names) > 1)
         order = np.argsort(tt.inst_trip, kind="stable")
         self._inst_by_trip = order
         self._trip_off = np.searchsorted(tt.inst_trip[order], np.arange(len(tt.trip_ids) + 1))
@@ -270,7 +284,7 @@ def _positions(base: OverlayBase, stops: np.ndarray, tu: TripUpdate) -> list[tup
     n = len(stops)
     for k, u in enumerate(tu.stop_time_updates):
         if u.stop_id is not None:
-            idx = base.tt.stop_index(u.stop_id)
+            idx = base.stop_lookup.get(u.stop_id, -1)
             hits = np.flatnonzero(stops[cursor:] == idx) if idx >= 0 else np.zeros(0, dtype=np.int64)
             if len(hits) == 0:
                 raise ValueError(f"stop_time_update/{k}: stop {u.stop_id!r} is not on the trip")
@@ -333,7 +347,7 @@ def added_trip(base: OverlayBase, tu: TripUpdate) -> AddedTrip:
     """An ADDED/NEW trip from its stop ids and absolute times; ValueError when unusable."""
     stops, arr, dep = [], [], []
     for k, u in enumerate(tu.stop_time_updates):
-        idx = base.tt.stop_index(u.stop_id or "")
+        idx = base.stop_lookup.get(u.stop_id or "", -1)
         if idx < 0:
             raise ValueError(f"stop_time_update/{k}: unknown stop {u.stop_id!r}")
         a = u.arrival_time or u.departure_time
