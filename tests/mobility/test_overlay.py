@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import datetime as dt
+from pathlib import Path
 
 import numpy as np
 import pytest
@@ -21,9 +22,8 @@ def _hms(s: int) -> str:
     return f"{s // 3600:02d}:{s // 60 % 60:02d}:{s % 60:02d}"
 
 
-@pytest.fixture(scope="module")
-def tt(tmp_path_factory: pytest.TempPathFactory) -> Timetable:
-    d = tmp_path_factory.mktemp("line")
+def _write_line(d: Path, prefix: str = "L", stop_ids: str = STOPS) -> Path:
+    d.mkdir(parents=True, exist_ok=True)
     (d / "agency.txt").write_text(
         "agency_id,agency_name,agency_url,agency_timezone\nK,K,https://k.example,Europe/Berlin\n"
     )
@@ -34,19 +34,24 @@ def tt(tmp_path_factory: pytest.TempPathFactory) -> Timetable:
     (d / "routes.txt").write_text(
         "route_id,agency_id,route_short_name,route_long_name,route_type\nL,K,L,Line,3\n"
     )
-    stops = "".join(f"{s},Stop {s},51.{i}0,7.{i}0\n" for i, s in enumerate(STOPS))
+    stops = "".join(f"{s},Stop {s},51.{i}0,7.{i}0\n" for i, s in enumerate(stop_ids))
     (d / "stops.txt").write_text("stop_id,stop_name,stop_lat,stop_lon\n" + stops)
     trips, times = [], []
     for k in range(4):  # L1 08:00, L2 08:15, L3 08:30, L4 08:45; 10 min between stops
-        trips.append(f"L,WK,L{k + 1}\n")
-        for i, s in enumerate(STOPS):
+        trips.append(f"L,WK,{prefix}{k + 1}\n")
+        for i, s in enumerate(stop_ids):
             t = 8 * 3600 + k * 900 + i * 600
-            times.append(f"L{k + 1},{_hms(t)},{_hms(t)},{s},{i + 1}\n")
+            times.append(f"{prefix}{k + 1},{_hms(t)},{_hms(t)},{s},{i + 1}\n")
     (d / "trips.txt").write_text("route_id,service_id,trip_id\n" + "".join(trips))
     (d / "stop_times.txt").write_text(
         "trip_id,arrival_time,departure_time,stop_id,stop_sequence\n" + "".join(times)
     )
-    return build_timetable([d], DATE)
+    return d
+
+
+@pytest.fixture(scope="module")
+def tt(tmp_path_factory: pytest.TempPathFactory) -> Timetable:
+    return build_timetable([_write_line(tmp_path_factory.mktemp("line"))], DATE)
 
 
 @pytest.fixture(scope="module")
@@ -150,3 +155,16 @@ def test_added_trip_along_an_existing_pattern_joins_it(tt: Timetable, base: Over
     assert ov.transit.n_patterns == tt.transit.n_patterns  # joined, no pattern of its own
     assert _route(tt, ov.transit, "A", "D", 8 * 3600 + 60) == t + 1500
     assert [d.trip_id for d in ov.departures(tt.stop_index("B"), t + 500, t + 500)] == ["EXTRA2"]
+
+
+def test_merged_timetables_take_the_feeds_own_ids(tmp_path: Path) -> None:
+    north = _write_line(tmp_path / "north", "N")
+    south = _write_line(tmp_path / "south", "S", "AWXY")  # stop A is in both feeds
+    merged = build_timetable([north, south], DATE)
+    base = OverlayBase(merged)
+    ov = build_overlay(base, [_delay("N1", "B", 120)])  # the realtime feed says N1 and B, not north:...
+    assert ov.applied == 1 and ov.problems == ()
+    orig = base.instance(base.trip_index["north:N1"], 0)
+    assert ov.delay_s(orig, 3) == 120
+    ambiguous = build_overlay(base, [_delay("N1", "A", 60)])  # stop A exists in both feeds
+    assert ambiguous.applied == 0 and "stop 'A'" in ambiguous.problems[0].message
