@@ -6,14 +6,19 @@ from __future__ import annotations
 import base64
 import calendar
 import json
+import threading
 import time
 from pathlib import Path
 
 import pytest
+import requests
+from flask import Flask
 from live_helpers import FeedServer
+from werkzeug.serving import make_server
 from werkzeug.wrappers import Request, Response
 
 from api.live import evse_receiver, ocpi_source
+from api.routes_ocpi_push import create_ocpi_push_blueprint
 from charging.ocpi import OcpiError, next_link
 from mobility.live.http import HttpClient
 from mobility.live.poller import FeedConfig, Poller
@@ -185,3 +190,22 @@ def test_spec_location_example_loads(shared_data: Path) -> None:
 def test_http_client_sends_no_token_unless_asked(feed_server: FeedServer) -> None:
     feed_server.routes["/x"] = lambda request: Response(request.headers.get("Authorization", "none"))
     assert HttpClient().fetch(feed_server.url("/x")) == b"none"
+
+
+def test_push_over_http_401_400_and_200(pushed_state: LiveState) -> None:
+    app = Flask("push")
+    app.register_blueprint(create_ocpi_push_blueprint(evse_receiver(pushed_state, [TOKEN])))
+    server = make_server("127.0.0.1", 0, app, threaded=True)
+    threading.Thread(target=server.serve_forever, daemon=True).start()
+    url = f"http://127.0.0.1:{server.server_port}/ocpi/2.2.1/locations/DE/KNO/L1/E1"
+    try:
+        before = pushed_state.payload("cpo")
+        wrong = requests.patch(url, data=GOOD, headers={"Authorization": "Token nope"}, timeout=5)
+        bad = requests.patch(url, data=b"{", headers={"Authorization": AUTH}, timeout=5)
+        assert (wrong.status_code, bad.status_code) == (401, 400)
+        assert bad.headers["Content-Type"] == "application/problem+json"
+        assert pushed_state.payload("cpo") == before
+        good = requests.patch(url, data=GOOD, headers={"Authorization": AUTH}, timeout=5)
+        assert good.status_code == 200 and pushed_state.chargers()[0].evses[0].status == "CHARGING"
+    finally:
+        server.shutdown()
