@@ -19,6 +19,8 @@ from mobility.errors import FeedError, FeedProblem
 from mobility.live.http import HttpClient, read_local
 from mobility.live.poller import FeedConfig, Poller, Source
 from mobility.live.state import LiveState
+from mobility.realtime.overlay import OverlayBase
+from mobility.timetable import Timetable
 
 
 def ocpi_source(cfg: FeedConfig, http: HttpClient, state: LiveState) -> bytes:
@@ -132,3 +134,8 @@ def start_live(settings: Settings, base_url: str, *, poll: bool = True) -> Live:
     poller = make_poller(state, feeds)
     poller.start()
     return Live(state, poller)
+
+
+def attach_timetable(state: LiveState, tt: Timetable) -> None:
+    """Apply the realtime feeds to ``tt`` from now on (``state.overlay()`` then routes with them)."""
+    state.set_overlay_base(OverlayBase(tt))
