@@ -7,8 +7,8 @@ from pathlib import Path
 
 import click
 
+from api.cli.progress import progress_bar
 from api.errors import CliError
-from api.progress import progress_bar
 from api.settings import Settings
 
 

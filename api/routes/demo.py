@@ -14,9 +14,11 @@ from pathlib import Path
 from typing import Any
 
 from flask import Blueprint, Response, jsonify, request, send_from_directory
+from flask_openapi3 import OpenAPI
 
 from api.demo.gbfs import DEMO_GBFS_BASE_URL
 from api.errors import ApiProblem
+from api.settings import Settings
 
 _SAFE_NAME = re.compile(r"^[A-Za-z0-9_.-]+$")
 
@@ -87,3 +89,9 @@ def create_demo_blueprint(demo_dir: Path) -> Blueprint:
         return _send(demo_dir / "gtfs", _checked(name), "application/zip")
 
     return bp
+
+
+def register(app: OpenAPI, settings: Settings) -> None:
+    """Serve the demo city built in ``<data_dir>/demo`` under ``/demo`` and announce the capability."""
+    app.register_blueprint(create_demo_blueprint(settings.data_dir / "demo"))
+    app.config["KNOTEN_CAPABILITIES"].append("demo-feeds")

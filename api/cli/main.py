@@ -1,7 +1,9 @@
-"""The ``knoten`` command line.
+"""The ``knoten`` click group: lazy command loading and the one place where errors become messages.
 
 Every command prints a single line on stderr and exits non-zero when it fails (exit code 2 for
-usage errors, 1 for everything else); ``--debug`` shows the traceback as well.
+usage errors and bad settings, 1 for everything else); ``--debug`` shows the traceback as well.
+Domain errors of the packages (``MobilityError``, ``ChargingError``, ``SignalsError``) travel up
+unchanged from the commands and are turned into ``knoten: error: ...`` by :func:`error_exit_code`.
 """
 
 from __future__ import annotations
@@ -10,12 +12,14 @@ import importlib
 import sys
 from importlib.metadata import PackageNotFoundError, version
 from pathlib import Path
-from typing import Any, ClassVar
+from typing import TYPE_CHECKING, Any, ClassVar
 
 import click
 
 from api.errors import CliError
-from api.settings import Settings, SettingsError, load_settings
+
+if TYPE_CHECKING:
+    from api.settings import Settings
 
 
 def _package_version() -> str:
@@ -32,14 +36,34 @@ class KnotenGroup(click.Group):
     ``knoten route-batch`` does not pay for loading OR-Tools or SUMO and the reverse.
     """
 
-    lazy_commands: ClassVar[dict[str, str]] = {
-        "demo": "api.cli_demo:demo",
-        "build": "api.cli_mobility:build",
-        "route": "api.cli_mobility:route",
-        "route-batch": "api.cli_mobility:route_batch",
-        "signals": "api.cli_signals:signals",
-        "charging": "api.cli_charging:charging",
+    lazy_commands: ClassVar[dict[str, tuple[str, str]]] = {
+        "demo": (
+            "api.cli.demo:demo",
+            "The fictional demo city Knotenstadt (streets, timetable, sharing, chargers, SUMO).",
+        ),
+        "build": (
+            "api.cli.mobility:build",
+            "Build the timetables of the given dates ahead of time and store them in the cache.",
+        ),
+        "route": (
+            "api.cli.mobility:route",
+            "Print the journeys between two stops: each leg with route, stops and times.",
+        ),
+        "route-batch": (
+            "api.cli.mobility:route_batch",
+            "Earliest arrival and fewest rides for every stop-to-stop query of a CSV file.",
+        ),
+        "signals": (
+            "api.cli.signals:signals",
+            "Traffic-signal control in SUMO: evaluate, compare, sweep, optimise.",
+        ),
+        "charging": (
+            "api.cli.charging:charging",
+            "Smart charging: optimal plans, online policies, OCPP/OCPI profiles.",
+        ),
     }
+    """Command name -> ("module:attribute", help line); the help line lets ``knoten --help`` list the
+    commands without importing them (a test checks it against each command's own docstring)."""
 
     def list_commands(self, ctx: click.Context) -> list[str]:
         """Built-in and lazily loaded commands, sorted."""
@@ -47,15 +71,34 @@ class KnotenGroup(click.Group):
 
     def get_command(self, ctx: click.Context, cmd_name: str) -> click.Command | None:
         """The command ``cmd_name``, importing its module on first use."""
-        target = self.lazy_commands.get(cmd_name)
-        if target is None or cmd_name in self.commands:
+        lazy = self.lazy_commands.get(cmd_name)
+        if lazy is None or cmd_name in self.commands:
             return super().get_command(ctx, cmd_name)
+        target = lazy[0]
         module_name, attr = target.split(":")
         command = getattr(importlib.import_module(module_name), attr)
         if not isinstance(command, click.Command):
             raise TypeError(f"{target} is not a click command")
         self.add_command(command, cmd_name)
         return command
+
+    def format_commands(self, ctx: click.Context, formatter: click.HelpFormatter) -> None:
+        """List the commands; lazy ones by their help line, without importing them."""
+        names = self.list_commands(ctx)
+        if not names:
+            return
+        limit = formatter.width - 6 - max(len(name) for name in names)
+        rows: list[tuple[str, str]] = []
+        for name in names:
+            if name in self.lazy_commands and name not in self.commands:
+                stub = click.Command(name, help=self.lazy_commands[name][1])
+                rows.append((name, stub.get_short_help_str(limit)))
+                continue
+            command = self.get_command(ctx, name)
+            if command is not None and not command.hidden:
+                rows.append((name, command.get_short_help_str(limit)))
+        with formatter.section("Commands"):
+            formatter.write_dl(rows)
 
     def main(self, *args: Any, **kwargs: Any) -> Any:
         debug = "--debug" in (args[0] if args and args[0] is not None else sys.argv[1:])
@@ -75,27 +118,44 @@ class KnotenGroup(click.Group):
         except click.Abort:
             click.echo("knoten: aborted", err=True)
             sys.exit(130)
-        except CliError as exc:
-            if debug:
-                raise
-            click.echo(f"knoten: error: {exc}", err=True)
-            sys.exit(exc.exit_code)
-        except SettingsError as exc:
-            if debug:
-                raise
-            click.echo(f"knoten: error: {exc}", err=True)
-            sys.exit(2)
         except KeyboardInterrupt:
             click.echo("knoten: interrupted", err=True)
             sys.exit(130)
-        except Exception as exc:  # last line of defence: no traceback without --debug
+        except Exception as exc:
             if debug:
                 raise
-            click.echo(f"knoten: error: {type(exc).__name__}: {exc}", err=True)
-            sys.exit(1)
+            code = error_exit_code(exc)
+            if code is None:  # last line of defence: no traceback without --debug
+                click.echo(f"knoten: error: {type(exc).__name__}: {exc}", err=True)
+                sys.exit(1)
+            click.echo(f"knoten: error: {exc}", err=True)
+            sys.exit(code)
 
 
-pass_settings = click.make_pass_decorator(Settings)
+# Error classes by module, with their exit code. The modules are looked up only in
+# ``sys.modules``: an error of a module can only have been raised once that module is loaded, so
+# the mapping never imports a package (``knoten --help`` stays fast).
+_DOMAIN_ERRORS: tuple[tuple[str, str, int], ...] = (
+    ("api.settings", "SettingsError", 2),
+    ("mobility.errors", "MobilityError", 1),
+    ("charging.errors", "ChargingError", 1),
+    ("signals.errors", "SignalsError", 1),
+)
+
+
+def error_exit_code(exc: BaseException) -> int | None:
+    """The exit code for a failure that is reported as one line, or None for an unexpected error.
+
+    ``CliError`` carries its own code, bad settings exit with 2 (usage), the packages' domain
+    errors with 1; their message is meant for the user as it is.
+    """
+    if isinstance(exc, CliError):
+        return exc.exit_code
+    for module_name, class_name, code in _DOMAIN_ERRORS:
+        module = sys.modules.get(module_name)
+        if module is not None and isinstance(exc, getattr(module, class_name)):
+            return code
+    return None
 
 
 @click.group(cls=KnotenGroup, context_settings={"help_option_names": ["-h", "--help"]})
@@ -117,13 +177,15 @@ pass_settings = click.make_pass_decorator(Settings)
 @click.pass_context
 def main(ctx: click.Context, config_file: Path | None, data_dir: Path | None, debug: bool) -> None:
     """Knoten: multimodal mobility, adaptive traffic signals and smart charging."""
+    from api.settings import load_settings
+
     ctx.obj = load_settings(config_file, data_dir=data_dir)
 
 
 @main.command()
 @click.option("--host", default=None, help="Bind address (default from settings: 127.0.0.1).")
 @click.option("--port", type=int, default=None, help="Port (default from settings: 8000).")
-@pass_settings
+@click.pass_obj
 def serve(settings: Settings, host: str | None, port: int | None) -> None:
     """Serve the HTTP API (and the demo city's feeds under /demo when it is built)."""
     from waitress import serve as waitress_serve
@@ -143,7 +205,3 @@ def serve(settings: Settings, host: str | None, port: int | None) -> None:
         waitress_serve(app, host=settings.host, port=settings.port, threads=8, _quiet=True)
     except OSError as exc:
         raise CliError(f"cannot listen on {settings.host}:{settings.port}: {exc.strerror or exc}") from exc
-
-
-if __name__ == "__main__":  # pragma: no cover
-    main()

@@ -9,8 +9,8 @@ from typing import TYPE_CHECKING
 
 import click
 
+from api.cli.progress import progress_bar
 from api.errors import CliError
-from api.progress import progress_bar
 from api.settings import Settings
 from mobility.errors import MobilityError
 
