@@ -6,7 +6,7 @@ from pathlib import Path
 
 import pytest
 
-from api.demo import DemoCity, build_demo_city
+from scenarios.demo import DemoCity, build_demo_city
 
 REPO_ROOT = Path(__file__).resolve().parents[1]
 SHARED_DATA = REPO_ROOT / ".." / "shared" / "data"

@@ -42,8 +42,8 @@ def build(settings: Settings, seed: int, build_date: object, out: Path | None, f
     A second run with the same seed, date and generator version finds the finished build and skips
     it; pass --force to rebuild.
     """
-    from api.demo import build_demo_city
-    from api.demo.sumo import SumoBuildError
+    from scenarios.demo import build_demo_city
+    from scenarios.demo.sumo import SumoBuildError
 
     out_dir = out if out is not None else settings.data_dir / "demo"
     day: date | None = build_date.date() if hasattr(build_date, "date") else None

@@ -16,9 +16,9 @@ from typing import Any
 from flask import Blueprint, Response, jsonify, request, send_from_directory
 from flask_openapi3 import OpenAPI
 
-from api.demo.gbfs import DEMO_GBFS_BASE_URL
 from api.errors import ApiProblem
 from api.settings import Settings
+from scenarios.demo.gbfs import DEMO_GBFS_BASE_URL
 
 _SAFE_NAME = re.compile(r"^[A-Za-z0-9_.-]+$")
 

@@ -9,9 +9,9 @@ from collections.abc import Iterable, Sequence
 from datetime import date, timedelta
 from pathlib import Path
 
-from api.demo.city import to_lat_lon
-from api.demo.holidays import holidays_between
-from api.demo.transit import HBF_STATION_ID, TransitPlan
+from scenarios.demo.city import to_lat_lon
+from scenarios.demo.holidays import holidays_between
+from scenarios.demo.transit import HBF_STATION_ID, TransitPlan
 
 AGENCY_ID = "KVB"
 AGENCY_NAME = "Knotenstadt Verkehrsbetriebe (fictional)"
