@@ -48,7 +48,7 @@ def _inputs(
 
 
 def _ocpi_evses(path: Path) -> list[Any]:
-    from charging.model import Evse
+    from charging.model import SiteEvse
     from charging.points import parse_locations
 
     try:
@@ -59,7 +59,7 @@ def _ocpi_evses(path: Path) -> list[Any]:
     for loc in parse_locations(payload):
         for e in loc.evses:
             key = e.evse_id or e.uid
-            out.append(Evse(key, e.max_power_kw or 22.0, 0.0, "L1L2L3" if e.phases == 3 else "L1"))
+            out.append(SiteEvse(key, e.max_power_kw or 22.0, 0.0, "L1L2L3" if e.phases == 3 else "L1"))
     return out
 
 

@@ -36,7 +36,7 @@ def demo() -> None:
 )
 @click.option("--force", is_flag=True, help="Rebuild even when the folder already holds this build.")
 @click.pass_obj
-def build(settings: Settings, seed: int, build_date: object, out: Path | None, force: bool) -> None:
+def build(settings: Settings, *, seed: int, build_date: object, out: Path | None, force: bool) -> None:
     """Generate the demo city deterministically (same seed and date give the same files).
 
     A second run with the same seed, date and generator version finds the finished build and skips

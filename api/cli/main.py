@@ -175,7 +175,7 @@ def error_exit_code(exc: BaseException) -> int | None:
 )
 @click.option("--debug", is_flag=True, help="Show tracebacks on errors.")
 @click.pass_context
-def main(ctx: click.Context, config_file: Path | None, data_dir: Path | None, debug: bool) -> None:
+def main(ctx: click.Context, *, config_file: Path | None, data_dir: Path | None, debug: bool) -> None:
     """Knoten: multimodal mobility, adaptive traffic signals and smart charging."""
     from api.settings import load_settings
 

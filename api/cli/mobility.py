@@ -26,7 +26,7 @@ def _parse_date(value: str) -> dt.date:
         raise click.BadParameter(f"{value!r} is not a date (expected YYYY-MM-DD)") from None
 
 
-def _cache_dir(settings: Settings | None, cache_dir: Path | None, no_cache: bool) -> Path | None:
+def _cache_dir(settings: Settings | None, cache_dir: Path | None, *, no_cache: bool) -> Path | None:
     if no_cache:
         return None
     if cache_dir is not None:
@@ -122,6 +122,7 @@ def _transfer_options(func: Callable[..., None]) -> Callable[..., None]:
 @click.pass_obj
 def route_batch(
     settings: Settings | None,
+    *,
     gtfs: tuple[Path, ...],
     cache_dir: Path | None,
     no_cache: bool,
@@ -139,7 +140,12 @@ def route_batch(
     try:
         rows = read_queries(queries)
         router = _load(
-            gtfs, date, transfers, walk_radius_m, walk_speed_mps, _cache_dir(settings, cache_dir, no_cache)
+            gtfs,
+            date,
+            transfers,
+            walk_radius_m,
+            walk_speed_mps,
+            _cache_dir(settings, cache_dir, no_cache=no_cache),
         )
         batch = resolve_queries(router.tt, rows, queries.name)
         arrival, rides = answer_queries(router, batch)
@@ -168,6 +174,7 @@ def route_batch(
 @click.pass_obj
 def route(
     settings: Settings | None,
+    *,
     gtfs: tuple[Path, ...],
     cache_dir: Path | None,
     no_cache: bool,
@@ -192,7 +199,12 @@ def route(
     except ValueError as exc:
         raise click.BadParameter(str(exc)) from None
     router = _load(
-        gtfs, date, transfers, walk_radius_m, walk_speed_mps, _cache_dir(settings, cache_dir, no_cache)
+        gtfs,
+        date,
+        transfers,
+        walk_radius_m,
+        walk_speed_mps,
+        _cache_dir(settings, cache_dir, no_cache=no_cache),
     )
     tt = router.tt
     groups = []
@@ -225,6 +237,7 @@ def route(
 @click.pass_obj
 def build(
     settings: Settings | None,
+    *,
     gtfs: tuple[Path, ...],
     cache_dir: Path | None,
     no_cache: bool,
@@ -234,7 +247,7 @@ def build(
     from mobility.cache import cache_path, save_timetable
     from mobility.timetable import build_timetable
 
-    target_dir = _cache_dir(settings, cache_dir, False)
+    target_dir = _cache_dir(settings, cache_dir, no_cache=False)
     assert target_dir is not None
     for text in dates:
         date = _parse_date(text)

@@ -101,7 +101,7 @@ def create_charging_blueprint() -> APIBlueprint:
     def plan_route(body: PlanRequest) -> Response:
         """Plan charging offline: as much energy as the limits allow, then the objective."""
         from charging.csvio import plan_rows
-        from charging.model import Evse, LimitWindow, Session, StepSeries
+        from charging.model import LimitWindow, Session, SiteEvse, StepSeries
         from charging.ocpp import profiles_for
         from charging.plan import plan
 
@@ -122,7 +122,7 @@ def create_charging_blueprint() -> APIBlueprint:
                 prices=series(body.prices, "price_eur_per_kwh") if body.prices else None,
                 pv_kw=series(body.pv, "pv_kw") if body.pv else None,
                 limit_windows=[LimitWindow(w.start, w.end, w.limit_kw) for w in body.limit_windows],
-                evses=[Evse(e.evse_id, e.max_kw, e.min_kw, e.phases) for e in body.evses],
+                evses=[SiteEvse(e.evse_id, e.max_kw, e.min_kw, e.phases) for e in body.evses],
             )
             profiles: Any = None
             if body.profiles is not None:
