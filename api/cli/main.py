@@ -10,7 +10,6 @@ from __future__ import annotations
 
 import importlib
 import sys
-from importlib.metadata import PackageNotFoundError, version
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, ClassVar
 
@@ -23,10 +22,20 @@ if TYPE_CHECKING:
 
 
 def _package_version() -> str:
+    from importlib.metadata import PackageNotFoundError, version
+
     try:
         return version("knoten")
     except PackageNotFoundError:  # running from a source tree without installation
         return "0+unknown"
+
+
+def _print_version(ctx: click.Context, _param: click.Parameter, value: bool) -> None:
+    """``--version``: looked up only when asked (reading package metadata costs start time)."""
+    if not value or ctx.resilient_parsing:
+        return
+    click.echo(f"knoten, version {_package_version()}")
+    ctx.exit()
 
 
 class KnotenGroup(click.Group):
@@ -159,7 +168,14 @@ def error_exit_code(exc: BaseException) -> int | None:
 
 
 @click.group(cls=KnotenGroup, context_settings={"help_option_names": ["-h", "--help"]})
-@click.version_option(_package_version(), "--version", prog_name="knoten")
+@click.option(
+    "--version",
+    is_flag=True,
+    expose_value=False,
+    is_eager=True,
+    callback=_print_version,
+    help="Show the version and exit.",
+)
 @click.option(
     "--config",
     "config_file",

@@ -8,7 +8,6 @@ from datetime import timedelta
 
 import numpy as np
 import pytest
-from charging_helpers import CET, random_sessions
 from scipy.optimize import linprog
 
 from charging.errors import InvalidInputError
@@ -24,6 +23,7 @@ from charging.model import (
 )
 from charging.optimize import optimize
 from charging.problem import check_schedule
+from tests.charging.charging_helpers import CET, random_sessions
 
 
 def _sessions_on(evses: list[str], energy: float = 30.0, hours: float = 4.0) -> list[Session]:
