@@ -27,7 +27,7 @@ lint: $(STAMP)
 	$(BIN)/ruff format --check .
 
 typecheck: $(STAMP)
-	$(BIN)/mypy mobility signals charging api
+	$(BIN)/mypy mobility signals charging api scenarios
 
 importlint: $(STAMP)
 	$(BIN)/lint-imports
