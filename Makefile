@@ -8,12 +8,14 @@ STAMP  := $(VENV)/.installed
 
 venv: $(STAMP)
 
-# Re-install only when the project's dependency declaration changed.
-$(STAMP): pyproject.toml
+# Re-install only when the project's dependency declaration (or this recipe) changed.
+# --compile-bytecode: installed libraries come with their bytecode, so a start does not compile
+# their sources first (and not on every start where PYTHONDONTWRITEBYTECODE is set).
+$(STAMP): pyproject.toml Makefile
 	@$(PYTHON) -c 'import sys; sys.exit(0 if sys.version_info >= (3, 11) else "Python 3.11+ is required")'
 	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
 	$(BIN)/python -m pip install --quiet 'uv>=0.5'
-	$(BIN)/uv pip install --quiet --python $(BIN)/python -e '.[dev]'
+	$(BIN)/uv pip install --quiet --compile-bytecode --python $(BIN)/python -e '.[dev]'
 	touch $(STAMP)
 
 demo: $(STAMP)
@@ -25,7 +27,7 @@ lint: $(STAMP)
 	$(BIN)/ruff format --check .
 
 typecheck: $(STAMP)
-	$(BIN)/mypy mobility signals charging api
+	$(BIN)/mypy mobility signals charging api scenarios
 
 importlint: $(STAMP)
 	$(BIN)/lint-imports

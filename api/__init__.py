@@ -1,7 +1,13 @@
-"""HTTP API, the demo city and the ``knoten`` command line; the only layer that sees all packages.
+"""HTTP API and the ``knoten`` command line; the only layer that sees all packages.
 
-``create_app`` and the settings are imported lazily, so that the command line starts without
-loading the web stack.
+- ``app.py``: the Flask app factory ``create_app(settings)``; ``errors.py``: problem+json.
+- ``routes/<capability>.py``: each capability's HTTP routes with one ``register(app, settings)``.
+- ``cli/``: the ``knoten`` command (``cli/main.py`` maps every error to one line in one place).
+- ``display/``: where the kiosk page (templates, static files) goes.
+- ``settings.py``: ``knoten.toml``, environment variables and flags.
+
+The demo city generator is not here: it is ``scenarios.demo``. ``create_app`` and the settings are
+imported lazily, so that the command line starts without loading the web stack.
 """
 
 from __future__ import annotations

@@ -1,5 +1,8 @@
 """Flask application factory: ``create_app(settings)``.
 
+Each capability's routes live in ``api/routes/<capability>.py`` with one
+``register(app, settings)``; ``create_app`` calls them from one list (:func:`_route_registrars`).
+
 The HTTP layer only translates: requests are validated by pydantic models (which also make the
 OpenAPI 3 document at ``/api/v1/openapi.json``), domain errors become RFC 7807 problem+json here
 in one place, and the work is done by the pure packages below.
@@ -7,13 +10,14 @@ in one place, and the work is done by the pure packages below.
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from datetime import UTC, datetime
 from importlib.metadata import PackageNotFoundError, version
 from typing import Any
 
 from flask import Response, jsonify, request
-from flask_openapi3 import Info, OpenAPI, Tag
-from pydantic import BaseModel, ValidationError
+from flask_openapi3 import Info, OpenAPI
+from pydantic import ValidationError
 from werkzeug.exceptions import HTTPException
 
 from api.errors import PROBLEM_JSON, ApiProblem
@@ -22,7 +26,8 @@ from api.settings import Settings
 API_PREFIX = "/api/v1"
 
 
-def _version() -> str:
+def api_version() -> str:
+    """The installed version of Knoten (``0+unknown`` in an uninstalled source tree)."""
     try:
         return version("knoten")
     except PackageNotFoundError:
@@ -48,26 +53,13 @@ def _validation_error(exc: ValidationError) -> Response:
     return problem(400, "Invalid request", f"{first['field']}: {first['message']}", errors=errors)
 
 
-class HealthResponse(BaseModel):
-    """Liveness and basic facts about the running service."""
-
-    status: str
-    version: str
-    time: str
-    timezone: str
-    capabilities: list[str]
-
-
-health_tag = Tag(name="health", description="Service liveness")
-
-
 def create_app(settings: Settings) -> OpenAPI:
     """Build the Flask application for ``settings``."""
     app = OpenAPI(
         __name__,
         info=Info(
             title="Knoten API",
-            version=_version(),
+            version=api_version(),
             description="Intermodal routing, live mobility offers, signals and smart charging.",
         ),
         doc_prefix=API_PREFIX,
@@ -77,20 +69,7 @@ def create_app(settings: Settings) -> OpenAPI:
     )
     app.config["KNOTEN_SETTINGS"] = settings
     app.json.sort_keys = False  # type: ignore[attr-defined]
-    capabilities: list[str] = []
-    app.config["KNOTEN_CAPABILITIES"] = capabilities
-
-    @app.get("/health", tags=[health_tag], responses={200: HealthResponse})
-    def health() -> Response:
-        """Liveness probe: 200 while the service can answer."""
-        body = HealthResponse(
-            status="ok",
-            version=_version(),
-            time=rfc3339_now(),
-            timezone=settings.timezone,
-            capabilities=sorted(capabilities),
-        )
-        return jsonify(body.model_dump())
+    app.config["KNOTEN_CAPABILITIES"] = []
 
     @app.errorhandler(ApiProblem)
     def _api_problem(exc: ApiProblem) -> Response:
@@ -106,15 +85,13 @@ def create_app(settings: Settings) -> OpenAPI:
         app.logger.exception("unhandled error on %s", request.path)
         return problem(500, "Internal Server Error", "the server could not complete the request")
 
-    _register_capabilities(app, settings, capabilities)
+    for register in _route_registrars():
+        register(app, settings)
     return app
 
 
-def _register_capabilities(app: OpenAPI, settings: Settings, capabilities: list[str]) -> None:
-    """Attach the API parts of every capability that exists."""
-    from api import routes_charging
-    from api.routes_demo import create_demo_blueprint
+def _route_registrars() -> list[Callable[[OpenAPI, Settings], None]]:
+    """The ``register(app, settings)`` of every capability's routes, in the order they attach."""
+    from api.routes import charging, demo, health
 
-    app.register_blueprint(create_demo_blueprint(settings.data_dir / "demo"))
-    capabilities.append("demo-feeds")
-    routes_charging.register(app, capabilities)
+    return [health.register, demo.register, charging.register]

@@ -38,10 +38,10 @@ sys.path.insert(0, str(ROOT))
 from charging.acn import AcnEv, event_queue_sessions, load_acn_csv, load_event_queue  # noqa: E402
 from charging.model import (  # noqa: E402
     Circuit,
-    Evse,
     PhasorConstraint,
     Session,
     Site,
+    SiteEvse,
     StepSeries,
     build_problem,
 )
@@ -132,7 +132,7 @@ def caltech_phasor_site(transformer_kw: float) -> tuple[Site, Any]:
     net = caltech_acn(basic_evse=True, voltage=VOLTAGE, transformer_cap=transformer_kw)
     ids = list(net.station_ids)
     evses = tuple(
-        Evse(i, 32 * VOLTAGE / 1000, 0.0, "L1L2L3", VOLTAGE, float(net._phase_angles[k]))
+        SiteEvse(i, 32 * VOLTAGE / 1000, 0.0, "L1L2L3", VOLTAGE, float(net._phase_angles[k]))
         for k, i in enumerate(ids)
     )
     constraints = tuple(
@@ -459,7 +459,7 @@ def _tou_prices(day: datetime) -> StepSeries:
 
 def _circuit_site(limit_kw: float, n: int) -> Site:
     """A depot tree: 10 feeders of 100 chargers (limit 150 kW), each with 4 groups of 25 (45 kW)."""
-    evses = tuple(Evse(f"E{i}", 11.0) for i in range(n))
+    evses = tuple(SiteEvse(f"E{i}", 11.0) for i in range(n))
     circuits = []
     for f in range(n // 100):
         circuits.append(Circuit(f"F{f}", 150.0))

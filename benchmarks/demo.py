@@ -16,8 +16,8 @@ import time
 from datetime import date
 from pathlib import Path
 
-from api.demo import build_demo_city
-from api.demo.sumo import find_sumo
+from scenarios.demo import build_demo_city
+from scenarios.demo.sumo import find_sumo
 
 
 def main() -> None:

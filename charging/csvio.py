@@ -14,7 +14,7 @@ from pathlib import Path
 import numpy as np
 
 from charging.errors import InvalidInputError
-from charging.model import Evse, LimitWindow, Session, SlotGrid, StepSeries
+from charging.model import LimitWindow, Session, SiteEvse, SlotGrid, StepSeries
 from charging.problem import Schedule
 
 SESSION_COLUMNS = ("session_id", "evse_id", "arrival", "departure", "energy_kwh", "max_kw")
@@ -143,10 +143,10 @@ def read_limit_windows(path: str | Path) -> list[LimitWindow]:
     return out
 
 
-def read_evses(path: str | Path) -> list[Evse]:
+def read_evses(path: str | Path) -> list[SiteEvse]:
     """EVSEs ``evse_id,max_kw[,min_kw][,phases]``."""
     path = Path(path)
-    out: list[Evse] = []
+    out: list[SiteEvse] = []
     for n, row in _rows(path, ("evse_id", "max_kw")):
         eid = (row["evse_id"] or "").strip()
         if not eid:
@@ -158,7 +158,7 @@ def read_evses(path: str | Path) -> list[Evse]:
         if not 0 <= min_kw <= max_kw:
             raise InvalidInputError(f"{path}: row {n}: min_kw: must be between 0 and max_kw")
         phases = (row.get("phases") or "L1L2L3").strip() or "L1L2L3"
-        out.append(Evse(eid, max_kw, min_kw, phases))
+        out.append(SiteEvse(eid, max_kw, min_kw, phases))
     return out
 
 

@@ -28,7 +28,6 @@ from collections.abc import Callable
 from dataclasses import dataclass
 
 import numpy as np
-from ortools.graph.python import max_flow, min_cost_flow
 
 from charging.errors import InfeasibleError
 from charging.problem import FloatArray, IntArray, Problem, variable_layout
@@ -166,6 +165,8 @@ class _FlowNet:
         self.cost[self.b_grid : self.b_pv] = np.round(price * self.price_scale).astype(np.int64)
         # the plain max-flow network, and the lower-bound feasibility network: the same arcs plus
         # super source -> node and node -> super sink
+        from ortools.graph.python import max_flow
+
         self._mf = max_flow.SimpleMaxFlow()
         self._mf_arcs = self._mf.add_arcs_with_capacity(self.tails, self.heads, self.upper)
         self.s_star, self.t_star = self.n_nodes, self.n_nodes + 1
@@ -217,6 +218,8 @@ class _FlowNet:
 
     def min_cost(self, total: int, lower: IntArray, upper: IntArray) -> IntArray:
         """The cheapest flow of value ``total`` within ``lower <= f <= upper``."""
+        from ortools.graph.python import min_cost_flow
+
         mcf = min_cost_flow.SimpleMinCostFlow()
         arcs = mcf.add_arcs_with_capacity_and_unit_cost(self.tails, self.heads, upper - lower, self.cost)
         supply = np.zeros(self.n_nodes, dtype=np.int64)

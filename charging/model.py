@@ -20,8 +20,10 @@ from charging.problem import LinearLimit, Network, PhasorLimit, Problem
 
 
 @dataclass(frozen=True, slots=True)
-class Evse:
-    """A charging point at the site.
+class SiteEvse:
+    """A charging point of the site as the scheduler sees it: its power range and phase wiring.
+
+    Not the OCPI ``charging.points.Evse`` (identity, status, connectors of a public charge point).
 
     ``phases`` is ``"L1L2L3"`` for three-phase, ``"L1"``/``"L2"``/``"L3"`` for single phase.
     ``phase_angle_deg`` and ``voltage_v`` feed phasor limits (three-phase networks with
@@ -64,7 +66,7 @@ class Site:
     """
 
     limit_kw: float
-    evses: tuple[Evse, ...] = ()
+    evses: tuple[SiteEvse, ...] = ()
     circuits: tuple[Circuit, ...] = ()
     phase_limits_a: dict[str, float] = field(default_factory=dict)
     phasor_constraints: tuple[PhasorConstraint, ...] = ()
@@ -167,7 +169,7 @@ def slot_grid(sessions: Sequence[Session], slot_minutes: int) -> SlotGrid:
     return SlotGrid(start, slot_minutes, n_slots)
 
 
-def _phase_coeffs(evse: Evse, phase: str) -> float:
+def _phase_coeffs(evse: SiteEvse, phase: str) -> float:
     """Current on ``phase`` (A) per kW drawn by ``evse``."""
     parts = [evse.phases[i : i + 2] for i in range(0, len(evse.phases), 2)]
     if phase not in parts:
@@ -226,7 +228,7 @@ def build_network(site: Site, evse_ids: Sequence[str]) -> Network:
     for phase, limit_a in site.phase_limits_a.items():
         if not limit_a > 0:
             raise InvalidInputError(f"phase {phase}: limit must be > 0 A, got {limit_a}")
-        coeff = np.array([_phase_coeffs(by_id.get(e, Evse(e, 1.0)), phase) for e in evse_ids])
+        coeff = np.array([_phase_coeffs(by_id.get(e, SiteEvse(e, 1.0)), phase) for e in evse_ids])
         use = np.nonzero(coeff)[0]
         linear.append(LinearLimit(f"phase {phase}", use.astype(np.int64), coeff[use], float(limit_a)))
     phasor: list[PhasorLimit] = []

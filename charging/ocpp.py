@@ -195,3 +195,31 @@ def ocpi_profiles(
 def _check_unit(unit: str) -> None:
     if unit not in ("W", "A"):
         raise InvalidInputError(f"charging rate unit must be 'W' or 'A', got {unit!r}")
+
+
+PROFILE_FORMATS: tuple[str, ...] = ("ocpp201", "ocpp16", "ocpi")
+"""Formats of :func:`profiles_for`: OCPP 2.0.1, OCPP 1.6 and OCPI 2.2.1."""
+
+
+def profiles_for(
+    profile_format: str,
+    schedule: Schedule,
+    grid: SlotGrid,
+    session_ids: Sequence[str],
+    evse_ids: Sequence[str],
+    *,
+    unit: str = "W",
+) -> list[dict[str, Any]] | dict[str, dict[str, Any]]:
+    """The charging profiles of a plan in ``profile_format`` (one of :data:`PROFILE_FORMATS`).
+
+    The one place that picks the writer for a format name, used by the command line and the API.
+    """
+    if profile_format == "ocpp201":
+        return ocpp201_requests(schedule, grid, session_ids, evse_ids, unit=unit)
+    if profile_format == "ocpp16":
+        return ocpp16_requests(schedule, grid, session_ids, evse_ids, unit=unit)
+    if profile_format == "ocpi":
+        return ocpi_profiles(schedule, grid, session_ids, unit=unit, evse_ids=evse_ids)
+    raise InvalidInputError(
+        f"unknown charging profile format {profile_format!r}; expected one of {', '.join(PROFILE_FORMATS)}"
+    )

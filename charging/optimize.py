@@ -27,14 +27,19 @@ import math
 import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
+from typing import TYPE_CHECKING
 
 import numpy as np
-import scipy.sparse as sp
-from ortools.linear_solver.python import model_builder_helper as mbh
 
 from charging.errors import InfeasibleError, InvalidInputError
 from charging.flow import flow_applicable, plan_by_flow
 from charging.problem import FloatArray, IntArray, Problem, Schedule, variable_layout
+
+if TYPE_CHECKING:
+    import scipy.sparse as sp
+
+# scipy and OR-Tools' linear solver are imported where a model is built, so that importing this
+# module (for OBJECTIVES, or through the command line) stays cheap.
 
 OBJECTIVES = ("max-energy", "min-peak", "min-cost")
 _REL_TOL = 1e-8
@@ -90,6 +95,8 @@ class _Rows:
 
     def matrix(self, n_vars: int) -> tuple[sp.csr_matrix, FloatArray, FloatArray]:
         """The CSR matrix and row bounds."""
+        import scipy.sparse as sp
+
         if not self.rows:
             return sp.csr_matrix((0, n_vars)), np.zeros(0), np.zeros(0)
         mat = sp.csr_matrix(
@@ -309,6 +316,8 @@ class _Model:
         return x
 
     def _solve_once(self, objective: FloatArray, maximize: bool) -> FloatArray:
+        from ortools.linear_solver.python import model_builder_helper as mbh
+
         mat, lo, hi = self.rows.matrix(self.n_vars)
         model = mbh.ModelBuilderHelper()
         model.fill_model_from_sparse_data(self.lb, self.ub, objective, lo, hi, mat)  # type: ignore[arg-type]

@@ -7,7 +7,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from charging.errors import InvalidInputError
-from charging.model import Evse, LimitWindow, Session, Site, SlotGrid, StepSeries, build_problem
+from charging.model import LimitWindow, Session, Site, SiteEvse, SlotGrid, StepSeries, build_problem
 from charging.optimize import OBJECTIVES, optimize_decomposed
 from charging.problem import Schedule, check_schedule
 from charging.simulate import Metrics, simulate
@@ -40,7 +40,7 @@ class PlanResult:
         }
 
 
-def _site(site_limit_kw: float, evses: Sequence[Evse]) -> Site:
+def _site(site_limit_kw: float, evses: Sequence[SiteEvse]) -> Site:
     if not site_limit_kw > 0:
         raise InvalidInputError(f"site limit must be > 0 kW, got {site_limit_kw:g}")
     return Site(float(site_limit_kw), tuple(evses))
@@ -55,7 +55,7 @@ def plan(
     prices: StepSeries | None = None,
     pv_kw: StepSeries | None = None,
     limit_windows: Sequence[LimitWindow] = (),
-    evses: Sequence[Evse] = (),
+    evses: Sequence[SiteEvse] = (),
     site: Site | None = None,
     progress: Callable[[int, int], None] | None = None,
 ) -> PlanResult:
@@ -85,7 +85,7 @@ def replay(
     prices: StepSeries | None = None,
     pv_kw: StepSeries | None = None,
     limit_windows: Sequence[LimitWindow] = (),
-    evses: Sequence[Evse] = (),
+    evses: Sequence[SiteEvse] = (),
     demand_charge_eur_per_kw: float = 0.0,
     progress: Callable[[int, int], None] | None = None,
 ) -> tuple[PlanResult, Metrics]:

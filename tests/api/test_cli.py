@@ -4,17 +4,14 @@ from __future__ import annotations
 
 import subprocess
 import sys
+from pathlib import Path
 
 import click
 import pytest
 
 from api.cli import main
-
-
-def run_cli(*args: str) -> subprocess.CompletedProcess[str]:
-    return subprocess.run(
-        [sys.executable, "-m", "api.cli", *args], capture_output=True, text=True, timeout=120, check=False
-    )
+from api.cli.main import KnotenGroup
+from tests.conftest import RunCli
 
 
 def _all_commands(group: click.Group, prefix: tuple[str, ...] = ()) -> list[tuple[str, ...]]:
@@ -30,20 +27,20 @@ def _all_commands(group: click.Group, prefix: tuple[str, ...] = ()) -> list[tupl
     return found
 
 
-def test_version() -> None:
+def test_version(run_cli: RunCli) -> None:
     result = run_cli("--version")
     assert result.returncode == 0
     assert result.stdout.startswith("knoten, version ")
 
 
 @pytest.mark.parametrize("path", _all_commands(main), ids=lambda p: " ".join(p) or "knoten")
-def test_every_command_has_help(path: tuple[str, ...]) -> None:
+def test_every_command_has_help(path: tuple[str, ...], run_cli: RunCli) -> None:
     result = run_cli(*path, "--help")
     assert result.returncode == 0, result.stderr
     assert "Usage:" in result.stdout
 
 
-def test_bad_flag_is_one_line_with_exit_2() -> None:
+def test_bad_flag_is_one_line_with_exit_2(run_cli: RunCli) -> None:
     result = run_cli("--no-such-flag")
     assert result.returncode == 2
     lines = result.stderr.strip().splitlines()
@@ -52,7 +49,47 @@ def test_bad_flag_is_one_line_with_exit_2() -> None:
     assert "Traceback" not in result.stderr
 
 
-def test_missing_config_file_is_one_line() -> None:
+def test_missing_config_file_is_one_line(run_cli: RunCli) -> None:
     result = run_cli("--config", "/nonexistent/knoten.toml", "serve")
     assert result.returncode == 2
     assert result.stderr.strip() == "knoten: error: config file not found: /nonexistent/knoten.toml"
+
+
+def test_top_level_help_lists_each_command_by_its_own_docstring() -> None:
+    ctx = click.Context(main)
+    for name, (_target, help_line) in KnotenGroup.lazy_commands.items():
+        command = main.get_command(ctx, name)
+        assert command is not None and command.help is not None, name
+        assert command.help.split("\n\n")[0].strip() == help_line, name
+
+
+def test_top_level_help_imports_no_capability() -> None:
+    # knoten --help lists the commands without importing the packages behind them (fast start)
+    code = (
+        "import sys\n"
+        "from api.cli import main\n"
+        "try:\n"
+        "    main(['--help'])\n"
+        "except SystemExit:\n"
+        "    pass\n"
+        "heavy = ('numpy', 'scipy', 'pandas', 'ortools', 'numba', 'pydantic', 'flask', 'rich',\n"
+        "         'mobility', 'signals', 'charging', 'scenarios')\n"
+        "print(sorted(m for m in heavy if m in sys.modules))\n"
+    )
+    result = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=60)
+    assert result.returncode == 0, result.stderr
+    assert "Commands:" in result.stdout
+    assert result.stdout.strip().splitlines()[-1] == "[]"
+
+
+def test_domain_error_is_one_line_with_exit_1(run_cli: RunCli, tmp_path: Path) -> None:
+    # a bad GTFS feed raises MobilityError deep in the core; the command line maps it in one place
+    feed = tmp_path / "broken.zip"
+    feed.write_bytes(b"not a zip file")
+    result = run_cli(
+        "route", "--gtfs", str(feed), "--from", "a", "--to", "b", "--depart", "08:00:00", "--no-cache"
+    )
+    assert result.returncode == 1, result.stderr
+    assert result.stderr.startswith("knoten: error: broken.zip: not a zip file"), result.stderr
+    assert result.stderr.count("\n") == 1
+    assert "Traceback" not in result.stderr

@@ -3,23 +3,12 @@
 from __future__ import annotations
 
 import json
-import subprocess
-import sys
 from pathlib import Path
 
-
-def run_cli(*args: str, cwd: Path | None = None) -> subprocess.CompletedProcess[str]:
-    return subprocess.run(
-        [sys.executable, "-m", "api.cli", *args],
-        capture_output=True,
-        text=True,
-        timeout=300,
-        check=False,
-        cwd=cwd,
-    )
+from tests.conftest import RunCli
 
 
-def test_demo_build_then_second_run_is_skipped(tmp_path: Path) -> None:
+def test_demo_build_then_second_run_is_skipped(tmp_path: Path, run_cli: RunCli) -> None:
     out = tmp_path / "city"
     first = run_cli("demo", "build", "--seed", "3", "--date", "2026-06-15", "--out", str(out))
     assert first.returncode == 0, first.stderr
@@ -34,19 +23,19 @@ def test_demo_build_then_second_run_is_skipped(tmp_path: Path) -> None:
     assert (out / "gtfs" / "demo-city.gtfs.zip").stat().st_mtime_ns == before
 
 
-def test_demo_build_defaults_to_the_data_dir(tmp_path: Path) -> None:
+def test_demo_build_defaults_to_the_data_dir(tmp_path: Path, run_cli: RunCli) -> None:
     result = run_cli("--data-dir", str(tmp_path / "data"), "demo", "build", "--date", "2026-01-10")
     assert result.returncode == 0, result.stderr
     assert (tmp_path / "data" / "demo" / "sumo" / "demo.sumocfg").is_file()
 
 
-def test_demo_build_bad_date_is_a_usage_error(tmp_path: Path) -> None:
+def test_demo_build_bad_date_is_a_usage_error(tmp_path: Path, run_cli: RunCli) -> None:
     result = run_cli("demo", "build", "--date", "2026-13-40", "--out", str(tmp_path))
     assert result.returncode == 2
     assert result.stderr.count("\n") == 1 and "--date" in result.stderr and "Traceback" not in result.stderr
 
 
-def test_demo_build_unwritable_output_is_one_line(tmp_path: Path) -> None:
+def test_demo_build_unwritable_output_is_one_line(tmp_path: Path, run_cli: RunCli) -> None:
     blocker = tmp_path / "file"
     blocker.write_text("not a folder")
     result = run_cli("demo", "build", "--out", str(blocker / "city"))

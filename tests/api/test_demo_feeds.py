@@ -7,7 +7,7 @@ import shutil
 from pathlib import Path
 
 from api import create_app, load_settings
-from api.demo import GBFS_SYSTEMS, DemoCity
+from scenarios.demo import GBFS_SYSTEMS, DemoCity
 
 
 def _client(data_dir: Path):  # type: ignore[no-untyped-def]

@@ -6,7 +6,7 @@ import io
 
 from rich.console import Console
 
-from api.progress import progress_bar
+from api.cli.progress import progress_bar
 
 
 def test_bar_is_drawn_on_a_terminal() -> None:

@@ -4,8 +4,6 @@ from __future__ import annotations
 
 import csv
 import json
-import subprocess
-import sys
 from datetime import datetime, timedelta
 from pathlib import Path
 
@@ -13,18 +11,13 @@ import pytest
 from click.testing import CliRunner
 
 from api.cli import main
+from tests.conftest import RunCli
 
 SESSIONS = """session_id,evse_id,arrival,departure,energy_kwh,max_kw
 a,E1,2026-11-27T07:52:00+01:00,2026-11-27T11:07:00+01:00,30,11
 b,E2,2026-11-27T08:05:00+01:00,2026-11-27T10:00:00+01:00,15,11
 c,E3,2026-11-27T09:00:00+01:00,2026-11-27T17:00:00+01:00,40,22
 """
-
-
-def _run(args: list[str]) -> subprocess.CompletedProcess[str]:
-    return subprocess.run(
-        [sys.executable, "-m", "api.cli", *args], capture_output=True, text=True, timeout=120
-    )
 
 
 def _write(tmp_path: Path, text: str, name: str = "S.csv") -> Path:
@@ -152,13 +145,13 @@ def test_simulate_writes_metrics(tmp_path: Path) -> None:
     ],
 )
 def test_bad_input_is_one_line_and_non_zero(
-    tmp_path: Path, text: str, extra: list[str], message: str
+    tmp_path: Path, text: str, extra: list[str], message: str, run_cli: RunCli
 ) -> None:
     s = _write(tmp_path, text)
     e = _write(tmp_path, "evse_id,max_kw\nE1,11\nE2,11\n", "evses.csv")
     extra = [str(e) if x == "EVSES" else x for x in extra]
-    proc = _run(
-        [
+    proc = run_cli(
+        *[
             "charging",
             "plan",
             "--sessions",
@@ -181,14 +174,14 @@ def test_bad_input_is_one_line_and_non_zero(
 
 
 @pytest.mark.parametrize("limit", ["0", "-5"])
-def test_non_positive_limit_is_rejected(tmp_path: Path, limit: str) -> None:
+def test_non_positive_limit_is_rejected(tmp_path: Path, limit: str, run_cli: RunCli) -> None:
     s = _write(tmp_path, SESSIONS)
     for cmd in (
         ["plan", "--slot-minutes", "15", "--objective", "max-energy"],
         ["simulate", "--policy", "edf"],
     ):
-        proc = _run(
-            ["charging", *cmd, "--sessions", str(s), f"--site-limit-kw={limit}", "--out", str(tmp_path / "x")]
+        proc = run_cli(
+            "charging", *cmd, "--sessions", str(s), f"--site-limit-kw={limit}", "--out", str(tmp_path / "x")
         )
         assert proc.returncode != 0
         assert "site-limit-kw must be > 0" in proc.stderr and len(proc.stderr.strip().splitlines()) == 1

@@ -8,22 +8,22 @@ from datetime import timedelta
 
 import numpy as np
 import pytest
-from charging_helpers import CET, random_sessions
 from scipy.optimize import linprog
 
 from charging.errors import InvalidInputError
 from charging.model import (
     Circuit,
-    Evse,
     LimitWindow,
     PhasorConstraint,
     Session,
     Site,
+    SiteEvse,
     StepSeries,
     build_problem,
 )
 from charging.optimize import optimize
 from charging.problem import check_schedule
+from tests.charging.charging_helpers import CET, random_sessions
 
 
 def _sessions_on(evses: list[str], energy: float = 30.0, hours: float = 4.0) -> list[Session]:
@@ -34,7 +34,7 @@ def _sessions_on(evses: list[str], energy: float = 30.0, hours: float = 4.0) -> 
 
 
 def test_circuit_tree_limits_each_branch() -> None:
-    evses = tuple(Evse(f"E{k}", 11.0) for k in range(4))
+    evses = tuple(SiteEvse(f"E{k}", 11.0) for k in range(4))
     site = Site(
         100.0,
         evses,
@@ -57,14 +57,18 @@ def test_circuit_tree_limits_each_branch() -> None:
 
 def test_circuit_cycle_is_an_error() -> None:
     site = Site(
-        50.0, (Evse("E0", 11.0),), circuits=(Circuit("a", 10, ("E0",), "b"), Circuit("b", 10, (), "a"))
+        50.0, (SiteEvse("E0", 11.0),), circuits=(Circuit("a", 10, ("E0",), "b"), Circuit("b", 10, (), "a"))
     )
     with pytest.raises(InvalidInputError, match="cycle"):
         build_problem(site, _sessions_on(["E0"]), 15)
 
 
 def test_phase_limit_on_single_phase_chargers() -> None:
-    evses = (Evse("A", 7.4, phases="L1"), Evse("B", 7.4, phases="L1"), Evse("C", 11.0, phases="L1L2L3"))
+    evses = (
+        SiteEvse("A", 7.4, phases="L1"),
+        SiteEvse("B", 7.4, phases="L1"),
+        SiteEvse("C", 11.0, phases="L1L2L3"),
+    )
     site = Site(100.0, evses, phase_limits_a={"L1": 40.0})
     problem, _grid, _ids = build_problem(site, _sessions_on(["A", "B", "C"], energy=50), 15)
     sched = optimize(problem, "max-energy")
@@ -77,9 +81,9 @@ def test_phase_limit_on_single_phase_chargers() -> None:
 def test_phasor_limits_of_a_line_to_line_network_hold_exactly() -> None:
     # three EVSEs on AB, BC, CA; line current A = I_AB - I_CA as in a delta connection
     evses = (
-        Evse("AB", 6.6, voltage_v=208, phase_angle_deg=30),
-        Evse("BC", 6.6, voltage_v=208, phase_angle_deg=-90),
-        Evse("CA", 6.6, voltage_v=208, phase_angle_deg=150),
+        SiteEvse("AB", 6.6, voltage_v=208, phase_angle_deg=30),
+        SiteEvse("BC", 6.6, voltage_v=208, phase_angle_deg=-90),
+        SiteEvse("CA", 6.6, voltage_v=208, phase_angle_deg=150),
     )
     lines = (
         PhasorConstraint("A", {"AB": 1, "CA": -1}, 40.0),
@@ -99,7 +103,11 @@ def test_phasor_limits_of_a_line_to_line_network_hold_exactly() -> None:
 
 
 def test_minimum_power_makes_a_milp_and_is_respected() -> None:
-    evses = (Evse("E0", 11.0, min_kw=4.2), Evse("E1", 11.0, min_kw=4.2), Evse("E2", 11.0, min_kw=4.2))
+    evses = (
+        SiteEvse("E0", 11.0, min_kw=4.2),
+        SiteEvse("E1", 11.0, min_kw=4.2),
+        SiteEvse("E2", 11.0, min_kw=4.2),
+    )
     site = Site(10.0, evses)
     sessions = _sessions_on(["E0", "E1", "E2"], energy=6.0, hours=2)
     problem, _grid, _ids = build_problem(site, sessions, 15)
@@ -133,7 +141,7 @@ def test_limit_window_and_pv_shape_the_plan() -> None:
 
 def test_independent_lp_agrees_on_a_circuit_network() -> None:
     sessions = random_sessions(7, 8, n_evse=4)
-    evses = tuple(Evse(f"E{k}", 22.0) for k in range(4))
+    evses = tuple(SiteEvse(f"E{k}", 22.0) for k in range(4))
     site = Site(30.0, evses, circuits=(Circuit("left", 11.0, ("E0", "E1")),))
     problem, _grid, _ids = build_problem(site, sessions, 15)
     sched = optimize(problem, "max-energy")

@@ -6,13 +6,13 @@ import math
 
 import numpy as np
 import pytest
-from charging_helpers import random_sessions
 
 from charging.errors import InvalidInputError
 from charging.model import Site, build_problem
 from charging.optimize import optimize
 from charging.policies import POLICIES
 from charging.simulate import simulate
+from tests.charging.charging_helpers import random_sessions
 
 
 @pytest.fixture(scope="module")

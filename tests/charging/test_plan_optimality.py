@@ -6,11 +6,11 @@ from datetime import timedelta
 
 import numpy as np
 import pytest
-from charging_helpers import random_sessions, reference_lp
 
 from charging.csvio import plan_rows
 from charging.model import StepSeries
 from charging.plan import plan
+from tests.charging.charging_helpers import random_sessions, reference_lp
 
 
 def _rows_check(result, sessions, limit_kw, slot_minutes):  # type: ignore[no-untyped-def]

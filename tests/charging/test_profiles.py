@@ -8,12 +8,12 @@ from pathlib import Path
 
 import jsonschema
 import pytest
-from charging_helpers import random_sessions
 
 from charging.errors import InvalidInputError
 from charging.ocpp import ProfileSpec, ocpi_profiles, ocpp16_requests, ocpp201_requests
 from charging.plan import plan
 from charging.points import parse_locations
+from tests.charging.charging_helpers import random_sessions
 
 
 @pytest.fixture(scope="module")

@@ -17,8 +17,8 @@ from typing import Any
 
 import pytest
 
-from api.demo import GBFS_SYSTEMS, HUB_OCPI_LOCATION_ID, HUB_STOP_ID, DemoCity, build_demo_city
-from api.demo.sumo import find_sumo
+from scenarios.demo import GBFS_SYSTEMS, HUB_OCPI_LOCATION_ID, HUB_STOP_ID, DemoCity, build_demo_city
+from scenarios.demo.sumo import find_sumo
 
 OCPI_LOCATION_FIELDS = {
     "country_code",

@@ -5,7 +5,6 @@ from __future__ import annotations
 import json
 import socket
 import subprocess
-import sys
 import time
 import urllib.error
 import urllib.request
@@ -13,6 +12,8 @@ from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
+
+from tests.conftest import RunCli
 
 
 def _free_port() -> int:
@@ -34,10 +35,10 @@ def _wait_for(url: str, timeout_s: float) -> dict[str, object]:
 
 
 @pytest.fixture()
-def server(tmp_path: Path) -> Iterator[tuple[str, int]]:
+def server(tmp_path: Path, knoten_exe: Path) -> Iterator[tuple[str, int]]:
     port = _free_port()
     proc = subprocess.Popen(
-        [sys.executable, "-m", "api.cli", "--data-dir", str(tmp_path), "serve", "--port", str(port)],
+        [str(knoten_exe), "--data-dir", str(tmp_path), "serve", "--port", str(port)],
         stdout=subprocess.PIPE,
         stderr=subprocess.PIPE,
         text=True,
@@ -57,16 +58,12 @@ def test_serve_answers_health_over_http(server: tuple[str, int]) -> None:
         assert json.load(response)["info"]["title"] == "Knoten API"
 
 
-def test_second_server_on_same_port_fails_with_one_line(server: tuple[str, int], tmp_path: Path) -> None:
+def test_second_server_on_same_port_fails_with_one_line(
+    server: tuple[str, int], tmp_path: Path, run_cli: RunCli
+) -> None:
     base, port = server
     _wait_for(f"{base}/health", timeout_s=60)
-    result = subprocess.run(
-        [sys.executable, "-m", "api.cli", "--data-dir", str(tmp_path), "serve", "--port", str(port)],
-        capture_output=True,
-        text=True,
-        timeout=60,
-        check=False,
-    )
+    result = run_cli("--data-dir", str(tmp_path), "serve", "--port", str(port), timeout_s=60)
     assert result.returncode == 1
     assert result.stderr.strip().splitlines()[-1] == (
         f"knoten: error: cannot listen on 127.0.0.1:{port}: Address already in use"

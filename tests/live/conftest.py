@@ -1,8 +1,5 @@
-"""Live-feed tests share helpers (``live_helpers``) next to this file.
-
-The suite runs with ``--import-mode=importlib``, which does not put test folders on ``sys.path``;
-this makes the helpers importable. ``shared_data`` comes from the top-level conftest.
-"""
+"""Live-feed tests: a real HTTP server per test (helpers in ``live_helpers``); ``shared_data`` comes
+from the top-level conftest."""
 
 from __future__ import annotations
 
@@ -16,7 +13,7 @@ _HERE = str(Path(__file__).resolve().parent)
 if _HERE not in sys.path:
     sys.path.insert(0, _HERE)
 
-from live_helpers import FeedServer  # noqa: E402
+from tests.live.live_helpers import FeedServer  # noqa: E402
 
 
 @pytest.fixture

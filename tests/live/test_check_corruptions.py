@@ -10,7 +10,7 @@ from typing import Any
 
 import pytest
 
-from api.cli_feeds import run_check
+from api.cli.feeds import run_check
 from mobility.live.http import HttpPolicy
 
 REPLACEMENTS: list[Any] = ["x", -1, 3.5, None, True, [], {}, [1, "a"], {"a": 1}, "2020-13-45", 10**20]

@@ -9,14 +9,14 @@ from zoneinfo import ZoneInfo
 
 import numpy as np
 
-from api.demo import DemoCity
-from api.demo.live import DemoRealtime, moving_locations, moving_station_status, moving_vehicle_status
 from mobility.footpaths import gtfs_footpaths
 from mobility.raptor import Router
 from mobility.realtime.gtfs_rt import TripRelationship, parse_feed
 from mobility.realtime.overlay import OverlayBase, build_overlay
 from mobility.sharing.gbfs import validate_document
 from mobility.timetable import build_timetable
+from scenarios.demo import DemoCity
+from scenarios.demo.live import DemoRealtime, moving_locations, moving_station_status, moving_vehicle_status
 
 TZ = ZoneInfo("Europe/Berlin")
 

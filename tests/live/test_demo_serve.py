@@ -11,9 +11,9 @@ import pytest
 from werkzeug.serving import make_server
 
 from api import create_app, load_settings
-from api.demo import DemoCity
 from api.live import demo_feeds, make_poller
 from mobility.live.state import LiveState
+from scenarios.demo import DemoCity
 
 
 @pytest.fixture

@@ -7,11 +7,11 @@ import time
 from pathlib import Path
 
 import pytest
-from live_helpers import FeedServer, Route, gbfs_system
 
 from mobility.live.poller import FeedConfig, Poller
 from mobility.live.state import LiveState
 from mobility.sharing.gbfs import load_gbfs
+from tests.live.live_helpers import FeedServer, Route, gbfs_system
 
 
 @pytest.fixture

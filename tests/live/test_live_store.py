@@ -12,11 +12,11 @@ from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
-from live_helpers import FeedServer, gbfs_system
 
 from mobility.live.poller import FeedConfig, Poller
 from mobility.live.state import LiveState
 from mobility.live.store import Store
+from tests.live.live_helpers import FeedServer, gbfs_system
 
 WORKER = """
 import sys, time

@@ -13,17 +13,17 @@ from pathlib import Path
 import pytest
 import requests
 from flask import Flask
-from live_helpers import FeedServer
 from werkzeug.serving import make_server
 from werkzeug.wrappers import Request, Response
 
 from api.live import evse_receiver, ocpi_source
-from api.routes_ocpi_push import create_ocpi_push_blueprint
+from api.routes.ocpi_push import create_ocpi_push_blueprint
 from charging.ocpi import OcpiError, next_link
 from mobility.live.http import HttpClient
 from mobility.live.poller import FeedConfig, Poller
 from mobility.live.state import LiveState
 from mobility.live.store import Store
+from tests.live.live_helpers import FeedServer
 
 TOKEN = "secret-cpo-token"
 

@@ -10,6 +10,7 @@ from flask_openapi3 import APIBlueprint, OpenAPI, Tag
 from pydantic import AwareDatetime, BaseModel, ConfigDict, Field
 
 from api.errors import ApiProblem
+from api.settings import Settings
 from charging.errors import ChargingError
 
 charging_tag = Tag(name="charging", description="Smart charging: optimal plans and charging profiles")
@@ -100,8 +101,8 @@ def create_charging_blueprint() -> APIBlueprint:
     def plan_route(body: PlanRequest) -> Response:
         """Plan charging offline: as much energy as the limits allow, then the objective."""
         from charging.csvio import plan_rows
-        from charging.model import Evse, LimitWindow, Session, StepSeries
-        from charging.ocpp import ocpi_profiles, ocpp16_requests, ocpp201_requests
+        from charging.model import LimitWindow, Session, SiteEvse, StepSeries
+        from charging.ocpp import profiles_for
         from charging.plan import plan
 
         def series(items: list[Any], attr: str) -> StepSeries:
@@ -121,16 +122,18 @@ def create_charging_blueprint() -> APIBlueprint:
                 prices=series(body.prices, "price_eur_per_kwh") if body.prices else None,
                 pv_kw=series(body.pv, "pv_kw") if body.pv else None,
                 limit_windows=[LimitWindow(w.start, w.end, w.limit_kw) for w in body.limit_windows],
-                evses=[Evse(e.evse_id, e.max_kw, e.min_kw, e.phases) for e in body.evses],
+                evses=[SiteEvse(e.evse_id, e.max_kw, e.min_kw, e.phases) for e in body.evses],
             )
             profiles: Any = None
-            args = (result.schedule, result.grid, result.session_ids)
-            if body.profiles == "ocpp201":
-                profiles = ocpp201_requests(*args, result.evse_ids, unit=body.rate_unit)
-            elif body.profiles == "ocpp16":
-                profiles = ocpp16_requests(*args, result.evse_ids, unit=body.rate_unit)
-            elif body.profiles == "ocpi":
-                profiles = ocpi_profiles(*args, unit=body.rate_unit, evse_ids=result.evse_ids)
+            if body.profiles is not None:
+                profiles = profiles_for(
+                    body.profiles,
+                    result.schedule,
+                    result.grid,
+                    result.session_ids,
+                    result.evse_ids,
+                    unit=body.rate_unit,
+                )
         except ChargingError as exc:
             raise ApiProblem(400, "Invalid charging request", str(exc)) from exc
         rows = [
@@ -142,7 +145,8 @@ def create_charging_blueprint() -> APIBlueprint:
     return bp
 
 
-def register(app: OpenAPI, capabilities: list[str]) -> None:
+def register(app: OpenAPI, settings: Settings) -> None:
     """Attach the charging routes to ``app`` and announce the capability."""
+    del settings  # the charging routes need no settings yet
     app.register_api(create_charging_blueprint())
-    capabilities.append("charging")
+    app.config["KNOTEN_CAPABILITIES"].append("charging")

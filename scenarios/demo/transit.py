@@ -1,6 +1,6 @@
 """The demo city's public transport: lines on the OSM streets, stops, and a seeded timetable.
 
-Pure data generation; :mod:`api.demo.gtfs` writes it as GTFS and :mod:`api.demo.sumo` turns the
+Pure data generation; :mod:`scenarios.demo.gtfs` writes it as GTFS and :mod:`scenarios.demo.sumo` turns the
 morning buses into SUMO vehicles.
 """
 
@@ -9,9 +9,11 @@ from __future__ import annotations
 import itertools
 import math
 import random
+import tomllib
 from dataclasses import dataclass, field
+from importlib import resources
 
-from api.demo.city import RAILWAY_Y_M, City
+from scenarios.demo.city import RAILWAY_Y_M, City
 
 HBF_STATION_ID = "hbf"
 HBF_NAME = "Knotenstadt Hbf"
@@ -84,110 +86,27 @@ class TransitPlan:
     trips: list[Trip] = field(default_factory=list)
 
 
-# line id, name, colour, text colour, waypoint landmarks (direction 0), headsigns (dir 0, dir 1)
-BUS_LINES: tuple[tuple[str, str, str, str, tuple[str, ...], tuple[str, str]], ...] = (
-    (
-        "1",
-        "Münsterländer Weg – Hbf – Heessener Weg",
-        "E2001A",
-        "FFFFFF",
-        ("fringe_90", "grid_0_2", "grid_0_0", "station_0", "fringe_270"),
-        ("Heessener Weg", "Münsterländer Weg"),
-    ),
-    (
-        "2",
-        "Dortmunder Landstraße – Hbf – Werler Landstraße",
-        "0069B4",
-        "FFFFFF",
+BusLineSpec = tuple[str, str, str, str, tuple[str, ...], tuple[str, str]]
+"""line id, name, colour, text colour, waypoint landmarks (direction 0), headsigns (dir 0, dir 1)"""
+
+
+def _bus_lines() -> tuple[BusLineSpec, ...]:
+    """The bus lines of ``layout.toml`` (data beside this module)."""
+    text = resources.files(__package__).joinpath("layout.toml").read_text(encoding="utf-8")
+    return tuple(
         (
-            "fringe_180",
-            "grid_-2_0",
-            "station_-2",
-            "station_-1",
-            "station_0",
-            "station_1",
-            "station_2",
-            "grid_2_0",
-            "fringe_0",
-        ),
-        ("Werler Landstraße", "Dortmunder Landstraße"),
-    ),
-    (
-        "3",
-        "Lindenplatz – Hbf – Birkenhof",
-        "009640",
-        "FFFFFF",
-        ("ring_2", "grid_2_2", "grid_1_0", "station_1", "station_0", "station_-1", "station_-2", "ring_10"),
-        ("Birkenhof", "Lindenplatz"),
-    ),
-    (
-        "4",
-        "Ahornplatz – Hbf – Eichenplatz",
-        "6F2282",
-        "FFFFFF",
-        ("ring_6", "grid_-2_2", "grid_-1_0", "station_-1", "station_0", "station_1", "station_2", "ring_14"),
-        ("Eichenplatz", "Ahornplatz"),
-    ),
-    (
-        "5",
-        "Ringlinie Westtor – Hbf – Ostfriedhof",
-        "F39200",
-        "000000",
-        (
-            "ring_8",
-            "ring_7",
-            "ring_6",
-            "ring_5",
-            "ring_4",
-            "grid_0_2",
-            "grid_0_0",
-            "station_0",
-            "ring_12",
-            "ring_13",
-            "ring_14",
-            "ring_15",
-            "ring_0",
-        ),
-        ("Ostfriedhof", "Westtor"),
-    ),
-    (
-        "6",
-        "Klinikum – Hbf – Hochschule",
-        "00A3D9",
-        "000000",
-        (
-            "ring_9",
-            "ring_8",
-            "grid_-2_0",
-            "station_-2",
-            "station_-1",
-            "station_0",
-            "grid_0_-2",
-            "grid_0_2",
-            "ring_4",
-            "ring_5",
-        ),
-        ("Hochschule", "Klinikum"),
-    ),
-    (
-        "7",
-        "Kurpark – Hbf – Gewerbepark",
-        "A8005A",
-        "FFFFFF",
-        (
-            "ring_3",
-            "ring_2",
-            "grid_2_2",
-            "grid_1_2",
-            "grid_1_-2",
-            "station_1",
-            "station_0",
-            "ring_12",
-            "ring_11",
-        ),
-        ("Gewerbepark", "Kurpark"),
-    ),
-)
+            str(line["id"]),
+            str(line["name"]),
+            str(line["color"]),
+            str(line["text_color"]),
+            tuple(str(w) for w in line["waypoints"]),
+            (str(line["headsigns"][0]), str(line["headsigns"][1])),
+        )
+        for line in tomllib.loads(text)["bus_lines"]
+    )
+
+
+BUS_LINES: tuple[BusLineSpec, ...] = _bus_lines()
 FREQUENCY_LINE = "1"
 RAIL_LINE = ("RB42", "RB 42", "Westheim – Knotenstadt Hbf – Osterfeld", "2A2D34", "FFFFFF")
 RAIL_STATIONS = (

@@ -17,8 +17,8 @@ import xml.etree.ElementTree as ET
 from dataclasses import dataclass
 from pathlib import Path
 
-from api.demo.city import FICTIONAL_NOTE, City, to_lat_lon
-from api.demo.transit import TransitPlan
+from scenarios.demo.city import FICTIONAL_NOTE, City, to_lat_lon
+from scenarios.demo.transit import TransitPlan
 
 BEGIN_S = 7 * 3600
 END_S = 8 * 3600

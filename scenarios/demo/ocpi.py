@@ -12,8 +12,8 @@ from pathlib import Path
 from typing import Any
 from zoneinfo import ZoneInfo
 
-from api.demo.city import FICTIONAL_LABEL, City, to_lat_lon
-from api.demo.gbfs import rfc3339
+from scenarios.demo.city import FICTIONAL_LABEL, City, to_lat_lon
+from scenarios.demo.gbfs import rfc3339
 
 COUNTRY_CODE = "DE"
 PARTY_ID = "KNO"

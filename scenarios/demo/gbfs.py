@@ -15,7 +15,7 @@ from datetime import datetime, timedelta
 from pathlib import Path
 from typing import Any
 
-from api.demo.city import FICTIONAL_LABEL, City, to_lat_lon
+from scenarios.demo.city import FICTIONAL_LABEL, City, to_lat_lon
 
 GBFS_VERSION = "3.0"
 DEMO_GBFS_BASE_URL = "http://127.0.0.1:8000/demo/gbfs"
@@ -106,8 +106,29 @@ def write_gbfs(city: City, seed: int, now: datetime, out_dir: Path) -> dict[str,
     return counts
 
 
-def _pricing(plans: list[dict[str, Any]], now: datetime) -> dict[str, Any]:
-    return _envelope({"plans": plans}, now, 86400)
+# (feed name, ttl in seconds) in the order every system writes them; a system skips the feeds it lacks
+_FEED_TTLS_S = (
+    ("system_information", 86400),
+    ("vehicle_types", 86400),
+    ("station_information", 86400),
+    ("station_status", 60),
+    ("vehicle_status", 30),
+    ("system_pricing_plans", 86400),
+)
+
+
+def _write_system(
+    folder: Path, system_id: str, short_name: str, now: datetime, data: dict[str, dict[str, Any]]
+) -> None:
+    """Write one system's feeds (``data`` by feed name, system information added) and its ``gbfs.json``."""
+    name = f"{short_name}, {FICTIONAL_LABEL}"
+    data = {"system_information": _system_information(system_id, name, short_name, now), **data}
+    feeds = []
+    for feed, ttl in _FEED_TTLS_S:
+        if feed in data:
+            _write(folder, feed, _envelope(data[feed], now, ttl))
+            feeds.append(feed)
+    _write(folder, "gbfs", _gbfs_index(system_id, feeds, now))
 
 
 def _docked_bikes(city: City, rng: random.Random, now: datetime, folder: Path) -> dict[str, int]:
@@ -214,25 +235,18 @@ def _docked_bikes(city: City, rng: random.Random, now: datetime, folder: Path) -
             "per_min_pricing": [{"start": 0, "rate": 0.1, "interval": 1}],
         },
     ]
-    _write(
+    _write_system(
         folder,
-        "system_information",
-        _envelope(
-            _system_information(system_id, f"KnotenRad, {FICTIONAL_LABEL}", "KnotenRad", now), now, 86400
-        ),
+        system_id,
+        "KnotenRad",
+        now,
+        {
+            "vehicle_types": {"vehicle_types": types},
+            "station_information": {"stations": info},
+            "station_status": {"stations": status},
+            "system_pricing_plans": {"plans": plans},
+        },
     )
-    _write(folder, "vehicle_types", _envelope({"vehicle_types": types}, now, 86400))
-    _write(folder, "station_information", _envelope({"stations": info}, now, 86400))
-    _write(folder, "station_status", _envelope({"stations": status}, now, 60))
-    _write(folder, "system_pricing_plans", _pricing(plans, now))
-    feeds = [
-        "system_information",
-        "vehicle_types",
-        "station_information",
-        "station_status",
-        "system_pricing_plans",
-    ]
-    _write(folder, "gbfs", _gbfs_index(system_id, feeds, now))
     return {"stations": len(stations), "vehicles": sum(int(s["num_vehicles_available"]) for s in status)}
 
 
@@ -283,18 +297,17 @@ def _free_floating_scooters(rng: random.Random, now: datetime, folder: Path) -> 
             "per_min_pricing": [{"start": 0, "rate": 0.19, "interval": 1}],
         }
     ]
-    _write(
+    _write_system(
         folder,
-        "system_information",
-        _envelope(
-            _system_information(system_id, f"KnotenScoot, {FICTIONAL_LABEL}", "KnotenScoot", now), now, 86400
-        ),
+        system_id,
+        "KnotenScoot",
+        now,
+        {
+            "vehicle_types": {"vehicle_types": types},
+            "vehicle_status": {"vehicles": vehicles},
+            "system_pricing_plans": {"plans": plans},
+        },
     )
-    _write(folder, "vehicle_types", _envelope({"vehicle_types": types}, now, 86400))
-    _write(folder, "vehicle_status", _envelope({"vehicles": vehicles}, now, 30))
-    _write(folder, "system_pricing_plans", _pricing(plans, now))
-    feeds = ["system_information", "vehicle_types", "vehicle_status", "system_pricing_plans"]
-    _write(folder, "gbfs", _gbfs_index(system_id, feeds, now))
     return {"stations": 0, "vehicles": len(vehicles)}
 
 
@@ -447,25 +460,17 @@ def _car_sharing(city: City, rng: random.Random, now: datetime, folder: Path) ->
             "per_km_pricing": [{"start": 50, "rate": 0.29, "interval": 1}],
         },
     ]
-    _write(
+    _write_system(
         folder,
-        "system_information",
-        _envelope(
-            _system_information(system_id, f"KnotenCar, {FICTIONAL_LABEL}", "KnotenCar", now), now, 86400
-        ),
+        system_id,
+        "KnotenCar",
+        now,
+        {
+            "vehicle_types": {"vehicle_types": types},
+            "station_information": {"stations": info},
+            "station_status": {"stations": status},
+            "vehicle_status": {"vehicles": vehicles},
+            "system_pricing_plans": {"plans": plans},
+        },
     )
-    _write(folder, "vehicle_types", _envelope({"vehicle_types": types}, now, 86400))
-    _write(folder, "station_information", _envelope({"stations": info}, now, 86400))
-    _write(folder, "station_status", _envelope({"stations": status}, now, 60))
-    _write(folder, "vehicle_status", _envelope({"vehicles": vehicles}, now, 30))
-    _write(folder, "system_pricing_plans", _pricing(plans, now))
-    feeds = [
-        "system_information",
-        "vehicle_types",
-        "station_information",
-        "station_status",
-        "vehicle_status",
-        "system_pricing_plans",
-    ]
-    _write(folder, "gbfs", _gbfs_index(system_id, feeds, now))
     return {"stations": len(stations), "vehicles": len(vehicles)}

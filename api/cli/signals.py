@@ -8,9 +8,8 @@ from typing import Any
 
 import click
 
+from api.cli.progress import progress_bar
 from api.errors import CliError
-from api.progress import progress_bar
-from signals.errors import SignalsError
 
 
 def _seeds(value: str) -> list[int]:
@@ -96,17 +95,14 @@ def evaluate_cmd(
     from signals.scenario import load_sumocfg
 
     seed_list = _seeds(seeds)
+    check_controller(controller)
+    scenario = load_sumocfg(sumocfg, begin, end)
+    executor = _executor(workers, scheduler)
     try:
-        check_controller(controller)
-        scenario = load_sumocfg(sumocfg, begin, end)
-        executor = _executor(workers, scheduler)
-        try:
-            with progress_bar(f"{scenario.name} {controller}") as progress:
-                summary = evaluate(scenario, controller, seed_list, tripinfo_dir, executor, progress)
-        finally:
-            _close(executor)
-    except SignalsError as exc:
-        raise CliError(str(exc)) from exc
+        with progress_bar(f"{scenario.name} {controller}") as progress:
+            summary = evaluate(scenario, controller, seed_list, tripinfo_dir, executor, progress)
+    finally:
+        _close(executor)
     agg = summary["aggregate"]
     click.echo(
         f"{scenario.name} {controller}: delay {agg['delay_s']['mean']:.2f} ± {agg['delay_s']['ci95']:.2f} s, "
@@ -157,24 +153,21 @@ def compare_cmd(
     from signals.plots import plot_delay, plot_queue
     from signals.scenario import load_scenario
 
+    scenario = load_scenario(scenario_path)
+    if begin is not None or end is not None:
+        scenario = scenario.with_window(begin, end)
+    names = [c.strip() for c in controllers.split(",")] if controllers else list(scenario.controllers)
+    for name in names:
+        check_controller(name)
+    seed_list = _seeds(seeds) if seeds else list(scenario.seeds)
+    base = scenario_path if scenario_path.is_dir() else scenario_path.parent
+    out = out_dir or (base / "results")
+    executor = _executor(workers, scheduler)
     try:
-        scenario = load_scenario(scenario_path)
-        if begin is not None or end is not None:
-            scenario = scenario.with_window(begin, end)
-        names = [c.strip() for c in controllers.split(",")] if controllers else list(scenario.controllers)
-        for name in names:
-            check_controller(name)
-        seed_list = _seeds(seeds) if seeds else list(scenario.seeds)
-        base = scenario_path if scenario_path.is_dir() else scenario_path.parent
-        out = out_dir or (base / "results")
-        executor = _executor(workers, scheduler)
-        try:
-            with progress_bar(f"{scenario.name}") as progress:
-                summaries = compare(scenario, out, names, seed_list, executor, progress)
-        finally:
-            _close(executor)
-    except SignalsError as exc:
-        raise CliError(str(exc)) from exc
+        with progress_bar(f"{scenario.name}") as progress:
+            summaries = compare(scenario, out, names, seed_list, executor, progress)
+    finally:
+        _close(executor)
     kpis = [k for k in scenario.kpis if all(k in s["aggregate"] for s in summaries)]
     table = _print_table(comparison_table(summaries, kpis))
     click.echo(table)
@@ -215,18 +208,15 @@ def sweep_cmd(
     from signals.scenario import load_scenario
 
     names = [c.strip() for c in controllers.split(",") if c.strip()]
+    for name in names:
+        check_controller(name)
+    scenarios = [load_scenario(p) for p in scenario_paths]
+    executor = _executor(workers, scheduler)
     try:
-        for name in names:
-            check_controller(name)
-        scenarios = [load_scenario(p) for p in scenario_paths]
-        executor = _executor(workers, scheduler)
-        try:
-            with progress_bar("sweep") as progress:
-                summaries = sweep(scenarios, names, _seeds(seeds), out_dir, executor, progress)
-        finally:
-            _close(executor)
-    except SignalsError as exc:
-        raise CliError(str(exc)) from exc
+        with progress_bar("sweep") as progress:
+            summaries = sweep(scenarios, names, _seeds(seeds), out_dir, executor, progress)
+    finally:
+        _close(executor)
     for s in summaries:
         d = s["aggregate"]["delay_s"]
         click.echo(f"{s['scenario']:<20} {s['controller']:<14} delay {d['mean']:8.2f} ± {d['ci95']:.2f} s")
@@ -268,25 +258,22 @@ def optimise_cmd(
     from signals.optimise import optimise
     from signals.scenario import load_scenario
 
+    scenario = load_scenario(scenario_path)
+    if begin is not None or end is not None:
+        scenario = scenario.with_window(begin, end)
+    executor = _executor(workers, scheduler)
     try:
-        scenario = load_scenario(scenario_path)
-        if begin is not None or end is not None:
-            scenario = scenario.with_window(begin, end)
-        executor = _executor(workers, scheduler)
-        try:
-            with progress_bar(f"optimise {scenario.name}") as progress:
-                result = optimise(
-                    scenario,
-                    plan_file,
-                    plan_file.parent / f"{plan_file.stem}.runs",
-                    _seeds(seeds),
-                    executor,
-                    progress,
-                )
-        finally:
-            _close(executor)
-    except SignalsError as exc:
-        raise CliError(str(exc)) from exc
+        with progress_bar(f"optimise {scenario.name}") as progress:
+            result = optimise(
+                scenario,
+                plan_file,
+                plan_file.parent / f"{plan_file.stem}.runs",
+                _seeds(seeds),
+                executor,
+                progress,
+            )
+    finally:
+        _close(executor)
     change = result["change"]
     click.echo(f"Wrote {plan_file} ({result['signals']} signals, cycle {result['cycle_s']} s)")
     click.echo(

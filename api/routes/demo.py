@@ -14,9 +14,11 @@ from pathlib import Path
 from typing import Any
 
 from flask import Blueprint, Response, jsonify, request, send_from_directory
+from flask_openapi3 import OpenAPI
 
-from api.demo.gbfs import DEMO_GBFS_BASE_URL
 from api.errors import ApiProblem
+from api.settings import Settings
+from scenarios.demo.gbfs import DEMO_GBFS_BASE_URL
 
 _SAFE_NAME = re.compile(r"^[A-Za-z0-9_.-]+$")
 
@@ -87,7 +89,13 @@ def create_demo_blueprint(demo_dir: Path) -> Blueprint:
             raise ApiProblem(404, "Not Found", f"no demo feed {request.path}")
         return _send(demo_dir / "gtfs", _checked(name), "application/zip")
 
-    from api.routes_demo_live import add_live_routes
+    from api.routes.demo_live import add_live_routes
 
     add_live_routes(bp, demo_dir)  # status files, Locations and TripUpdates move with the clock
     return bp
+
+
+def register(app: OpenAPI, settings: Settings) -> None:
+    """Serve the demo city built in ``<data_dir>/demo`` under ``/demo`` and announce the capability."""
+    app.register_blueprint(create_demo_blueprint(settings.data_dir / "demo"))
+    app.config["KNOTEN_CAPABILITIES"].append("demo-feeds")

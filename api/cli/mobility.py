@@ -9,10 +9,9 @@ from typing import TYPE_CHECKING
 
 import click
 
+from api.cli.progress import progress_bar
 from api.errors import CliError
-from api.progress import progress_bar
 from api.settings import Settings
-from mobility.errors import MobilityError
 
 if TYPE_CHECKING:
     from mobility.raptor import Router
@@ -27,7 +26,7 @@ def _parse_date(value: str) -> dt.date:
         raise click.BadParameter(f"{value!r} is not a date (expected YYYY-MM-DD)") from None
 
 
-def _cache_dir(settings: Settings | None, cache_dir: Path | None, no_cache: bool) -> Path | None:
+def _cache_dir(settings: Settings | None, cache_dir: Path | None, *, no_cache: bool) -> Path | None:
     if no_cache:
         return None
     if cache_dir is not None:
@@ -123,6 +122,7 @@ def _transfer_options(func: Callable[..., None]) -> Callable[..., None]:
 @click.pass_obj
 def route_batch(
     settings: Settings | None,
+    *,
     gtfs: tuple[Path, ...],
     cache_dir: Path | None,
     no_cache: bool,
@@ -140,13 +140,16 @@ def route_batch(
     try:
         rows = read_queries(queries)
         router = _load(
-            gtfs, date, transfers, walk_radius_m, walk_speed_mps, _cache_dir(settings, cache_dir, no_cache)
+            gtfs,
+            date,
+            transfers,
+            walk_radius_m,
+            walk_speed_mps,
+            _cache_dir(settings, cache_dir, no_cache=no_cache),
         )
         batch = resolve_queries(router.tt, rows, queries.name)
         arrival, rides = answer_queries(router, batch)
         write_answers(out, batch.query_ids, arrival, rides)
-    except MobilityError as exc:
-        raise CliError(str(exc)) from None
     except OSError as exc:
         raise CliError(f"{exc.filename or ''}: {exc.strerror}") from None
 
@@ -171,6 +174,7 @@ def route_batch(
 @click.pass_obj
 def route(
     settings: Settings | None,
+    *,
     gtfs: tuple[Path, ...],
     cache_dir: Path | None,
     no_cache: bool,
@@ -194,27 +198,29 @@ def route(
         when = parse_gtfs_time(depart if depart is not None else str(arrive_by))
     except ValueError as exc:
         raise click.BadParameter(str(exc)) from None
-    try:
-        router = _load(
-            gtfs, date, transfers, walk_radius_m, walk_speed_mps, _cache_dir(settings, cache_dir, no_cache)
-        )
-        tt = router.tt
-        groups = []
-        for label, stop_id in (("--from", from_stop), ("--to", to_stop)):
-            index = tt.stop_index(stop_id)
-            if index < 0:
-                raise CliError(f"{label}: unknown stop {stop_id!r}", 2)
-            groups.append(tt.stop_group(index))
-        if from_stop == to_stop:
-            journeys = [Journey(when, when, [])]
-        elif arrive_by is not None:
-            journeys = router.latest_departure(groups[0], groups[1], when)
-        elif window_min > 0:
-            journeys = router.range_query(groups[0], groups[1], when, window_min * 60)
-        else:
-            journeys = router.pareto(groups[0], groups[1], when)
-    except MobilityError as exc:
-        raise CliError(str(exc)) from None
+    router = _load(
+        gtfs,
+        date,
+        transfers,
+        walk_radius_m,
+        walk_speed_mps,
+        _cache_dir(settings, cache_dir, no_cache=no_cache),
+    )
+    tt = router.tt
+    groups = []
+    for label, stop_id in (("--from", from_stop), ("--to", to_stop)):
+        index = tt.stop_index(stop_id)
+        if index < 0:
+            raise CliError(f"{label}: unknown stop {stop_id!r}", 2)
+        groups.append(tt.stop_group(index))
+    if from_stop == to_stop:
+        journeys = [Journey(when, when, [])]
+    elif arrive_by is not None:
+        journeys = router.latest_departure(groups[0], groups[1], when)
+    elif window_min > 0:
+        journeys = router.range_query(groups[0], groups[1], when, window_min * 60)
+    else:
+        journeys = router.pareto(groups[0], groups[1], when)
     names = {s: str(tt.stop_names[tt.stop_index(s)]) for s in (from_stop, to_stop)}
     click.echo(f"{names[from_stop]} [{from_stop}] -> {names[to_stop]} [{to_stop}] on {date.isoformat()}")
     if not journeys:
@@ -231,6 +237,7 @@ def route(
 @click.pass_obj
 def build(
     settings: Settings | None,
+    *,
     gtfs: tuple[Path, ...],
     cache_dir: Path | None,
     no_cache: bool,
@@ -240,19 +247,16 @@ def build(
     from mobility.cache import cache_path, save_timetable
     from mobility.timetable import build_timetable
 
-    target_dir = _cache_dir(settings, cache_dir, False)
+    target_dir = _cache_dir(settings, cache_dir, no_cache=False)
     assert target_dir is not None
-    try:
-        for text in dates:
-            date = _parse_date(text)
-            with progress_bar(f"Timetable {date.isoformat()}") as update:
-                tt = build_timetable(list(gtfs), date, lambda stage, done, total: update(done, total, stage))
-            target = cache_path(list(gtfs), date, target_dir)
-            if not no_cache:
-                save_timetable(tt, target)
-            click.echo(
-                f"{date.isoformat()}: {tt.n_stops} stops, {tt.n_patterns} patterns, {tt.n_trips} trips, "
-                f"{tt.n_stop_times} stop times -> {target if not no_cache else '(not stored)'}"
-            )
-    except MobilityError as exc:
-        raise CliError(str(exc)) from None
+    for text in dates:
+        date = _parse_date(text)
+        with progress_bar(f"Timetable {date.isoformat()}") as update:
+            tt = build_timetable(list(gtfs), date, lambda stage, done, total: update(done, total, stage))
+        target = cache_path(list(gtfs), date, target_dir)
+        if not no_cache:
+            save_timetable(tt, target)
+        click.echo(
+            f"{date.isoformat()}: {tt.n_stops} stops, {tt.n_patterns} patterns, {tt.n_trips} trips, "
+            f"{tt.n_stop_times} stop times -> {target if not no_cache else '(not stored)'}"
+        )

@@ -116,7 +116,7 @@ def _summary(report: CheckReport) -> list[str]:
 @click.option(
     "--max-bytes", type=int, default=50 * 1024 * 1024, show_default=True, help="Response size limit."
 )
-def check(source: str, kind: str | None, as_json: bool, timeout_s: float, max_bytes: int) -> None:
+def check(source: str, *, kind: str | None, as_json: bool, timeout_s: float, max_bytes: int) -> None:
     """Check a feed: SOURCE is a URL, a file or a folder. Exit 0 when valid, 1 with every problem."""
     try:
         report = run_check(source, kind, HttpPolicy(timeout_s=timeout_s, max_bytes=max_bytes, retries=0))
@@ -141,7 +141,7 @@ def check(source: str, kind: str | None, as_json: bool, timeout_s: float, max_by
 @feeds.command("status")
 @click.option("--json", "as_json", is_flag=True, help="Print the status as JSON.")
 @click.pass_obj
-def status(settings: Settings, as_json: bool) -> None:
+def status(settings: Settings, *, as_json: bool) -> None:
     """Age, staleness and errors of every feed in the live-state database."""
     from mobility.live.state import LiveState  # loads the router (numba): only here
     from mobility.live.store import StoreError

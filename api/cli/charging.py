@@ -3,16 +3,15 @@
 from __future__ import annotations
 
 import json
-from collections.abc import Callable, Iterator
-from contextlib import contextmanager
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
 import click
 
+from api.cli.progress import progress_bar
 from api.errors import CliError
-from api.progress import progress_bar
-from charging.errors import ChargingError
+from charging.ocpp import PROFILE_FORMATS
 from charging.optimize import OBJECTIVES
 from charging.policies import POLICIES
 
@@ -23,14 +22,6 @@ _IN = click.Path(exists=True, dir_okay=False, path_type=Path)
 @click.group("charging")
 def charging() -> None:
     """Smart charging: optimal plans, online policies, OCPP/OCPI profiles."""
-
-
-@contextmanager
-def _domain_errors() -> Iterator[None]:
-    try:
-        yield
-    except ChargingError as exc:
-        raise CliError(str(exc), 1) from exc
 
 
 def _positive_limit(value: float) -> float:
@@ -57,7 +48,7 @@ def _inputs(
 
 
 def _ocpi_evses(path: Path) -> list[Any]:
-    from charging.model import Evse
+    from charging.model import SiteEvse
     from charging.points import parse_locations
 
     try:
@@ -68,7 +59,7 @@ def _ocpi_evses(path: Path) -> list[Any]:
     for loc in parse_locations(payload):
         for e in loc.evses:
             key = e.evse_id or e.uid
-            out.append(Evse(key, e.max_power_kw or 22.0, 0.0, "L1L2L3" if e.phases == 3 else "L1"))
+            out.append(SiteEvse(key, e.max_power_kw or 22.0, 0.0, "L1L2L3" if e.phases == 3 else "L1"))
     return out
 
 
@@ -131,9 +122,7 @@ def _with_common(f: Callable[..., Any]) -> Callable[..., Any]:
     default=None,
     help="Also write charging profiles (JSON) to this file.",
 )
-@click.option(
-    "--profile-format", type=click.Choice(["ocpp201", "ocpp16", "ocpi"]), default="ocpp201", show_default=True
-)
+@click.option("--profile-format", type=click.Choice(PROFILE_FORMATS), default="ocpp201", show_default=True)
 @click.option("--rate-unit", type=click.Choice(["W", "A"]), default="W", show_default=True)
 def plan_command(
     sessions_csv: Path,
@@ -154,19 +143,18 @@ def plan_command(
     from charging.plan import plan
 
     _positive_limit(site_limit_kw)
-    with _domain_errors():
-        inputs = _inputs(sessions_csv, prices_csv, pv_csv, limits_csv, evses_path)
-        with progress_bar("Optimising") as progress:
-            result = plan(
-                site_limit_kw=site_limit_kw,
-                slot_minutes=slot_minutes,
-                objective=objective,
-                progress=progress,
-                **inputs,
-            )
-        rows = write_plan(out_csv, result.schedule, result.grid, result.session_ids)
-        if profiles_path is not None:
-            _write_profiles(profiles_path, result, profile_format, rate_unit)
+    inputs = _inputs(sessions_csv, prices_csv, pv_csv, limits_csv, evses_path)
+    with progress_bar("Optimising") as progress:
+        result = plan(
+            site_limit_kw=site_limit_kw,
+            slot_minutes=slot_minutes,
+            objective=objective,
+            progress=progress,
+            **inputs,
+        )
+    rows = write_plan(out_csv, result.schedule, result.grid, result.session_ids)
+    if profiles_path is not None:
+        _write_profiles(profiles_path, result, profile_format, rate_unit)
     s = result.summary()
     click.echo(
         f"{s['sessions']} sessions, {s['slots']} slots of {slot_minutes} min: "
@@ -178,16 +166,9 @@ def plan_command(
 
 
 def _write_profiles(path: Path, result: Any, fmt: str, unit: str) -> None:
-    from charging.ocpp import ocpi_profiles, ocpp16_requests, ocpp201_requests
+    from charging.ocpp import profiles_for
 
-    args = (result.schedule, result.grid, result.session_ids)
-    payload: Any
-    if fmt == "ocpp201":
-        payload = ocpp201_requests(*args, result.evse_ids, unit=unit)
-    elif fmt == "ocpp16":
-        payload = ocpp16_requests(*args, result.evse_ids, unit=unit)
-    else:
-        payload = ocpi_profiles(*args, unit=unit, evse_ids=result.evse_ids)
+    payload = profiles_for(fmt, result.schedule, result.grid, result.session_ids, result.evse_ids, unit=unit)
     path.write_text(json.dumps(payload, indent=1) + "\n", encoding="utf-8")
 
 
@@ -221,18 +202,17 @@ def simulate_command(
     from charging.plan import replay
 
     _positive_limit(site_limit_kw)
-    with _domain_errors():
-        inputs = _inputs(sessions_csv, prices_csv, pv_csv, limits_csv, evses_path)
-        with progress_bar(f"Replaying {policy}") as progress:
-            _result, metrics = replay(
-                site_limit_kw=site_limit_kw,
-                policy=policy,
-                slot_minutes=slot_minutes,
-                objective=objective,
-                demand_charge_eur_per_kw=demand_charge_eur_per_kw,
-                progress=progress,
-                **inputs,
-            )
+    inputs = _inputs(sessions_csv, prices_csv, pv_csv, limits_csv, evses_path)
+    with progress_bar(f"Replaying {policy}") as progress:
+        _result, metrics = replay(
+            site_limit_kw=site_limit_kw,
+            policy=policy,
+            slot_minutes=slot_minutes,
+            objective=objective,
+            demand_charge_eur_per_kw=demand_charge_eur_per_kw,
+            progress=progress,
+            **inputs,
+        )
     body = {k: (None if isinstance(v, float) and v != v else v) for k, v in metrics.to_dict().items()}
     body["site_limit_kw"] = site_limit_kw
     body["slot_minutes"] = slot_minutes

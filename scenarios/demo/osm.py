@@ -5,7 +5,7 @@ from __future__ import annotations
 from pathlib import Path
 from xml.sax.saxutils import quoteattr
 
-from api.demo.city import FICTIONAL_NOTE, City, to_lat_lon
+from scenarios.demo.city import FICTIONAL_NOTE, City, to_lat_lon
 
 
 def write_osm(city: City, path: Path) -> dict[str, int]:

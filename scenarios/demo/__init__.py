@@ -18,13 +18,13 @@ from pathlib import Path
 from typing import Any
 from zoneinfo import ZoneInfo
 
-from api.demo.city import CENTRE_LAT, CENTRE_LON, FICTIONAL_LABEL, FICTIONAL_NOTE, build_city
-from api.demo.gbfs import rfc3339, write_gbfs
-from api.demo.gtfs import feed_period, write_gtfs
-from api.demo.ocpi import HUB_LOCATION_ID, write_locations, write_sessions
-from api.demo.osm import write_osm
-from api.demo.sumo import CONFIG_FILE, NET_FILE, build_scenario
-from api.demo.transit import HBF_STATION_ID, build_transit
+from scenarios.demo.city import CENTRE_LAT, CENTRE_LON, FICTIONAL_LABEL, FICTIONAL_NOTE, build_city
+from scenarios.demo.gbfs import rfc3339, write_gbfs
+from scenarios.demo.gtfs import feed_period, write_gtfs
+from scenarios.demo.ocpi import HUB_LOCATION_ID, write_locations, write_sessions
+from scenarios.demo.osm import write_osm
+from scenarios.demo.sumo import CONFIG_FILE, NET_FILE, build_scenario
+from scenarios.demo.transit import HBF_STATION_ID, build_transit
 
 __all__ = [
     "GBFS_SYSTEMS",
@@ -170,9 +170,13 @@ _GBFS_FEEDS = {
 
 
 def generator_fingerprint() -> str:
-    """A hash of the generator's source and the SUMO version: a change means the output may change."""
+    """A hash of the generator's source, its layout data and the SUMO version.
+
+    A change of any of them means the output may change.
+    """
     digest = hashlib.sha256()
-    for path in sorted(Path(__file__).parent.glob("*.py")):
+    sources = (p for p in Path(__file__).parent.iterdir() if p.suffix in {".py", ".toml"})
+    for path in sorted(sources):
         digest.update(path.name.encode())
         digest.update(path.read_bytes())
     try:

@@ -9,9 +9,10 @@ from collections.abc import Iterable, Sequence
 from datetime import date, timedelta
 from pathlib import Path
 
-from api.demo.city import to_lat_lon
-from api.demo.holidays import holidays_between
-from api.demo.transit import HBF_STATION_ID, TransitPlan
+from mobility.gtfs import CALENDAR_COLUMNS
+from scenarios.demo.city import to_lat_lon
+from scenarios.demo.holidays import holidays_between
+from scenarios.demo.transit import HBF_STATION_ID, TransitPlan
 
 AGENCY_ID = "KVB"
 AGENCY_NAME = "Knotenstadt Verkehrsbetriebe (fictional)"
@@ -116,18 +117,7 @@ def gtfs_tables(plan: TransitPlan, build_date: date, seed: int) -> dict[str, byt
         ],
     )
     files["calendar.txt"] = _csv(
-        [
-            "service_id",
-            "monday",
-            "tuesday",
-            "wednesday",
-            "thursday",
-            "friday",
-            "saturday",
-            "sunday",
-            "start_date",
-            "end_date",
-        ],
+        CALENDAR_COLUMNS,
         [
             [sid, *days, start.strftime("%Y%m%d"), end.strftime("%Y%m%d")]
             for sid, days in (

@@ -1,5 +1,5 @@
 """The demo city's moving feeds: the served GBFS status files, OCPI Locations and a GTFS-Realtime
-TripUpdates feed change with the clock (see :mod:`api.demo.live`).
+TripUpdates feed change with the clock (see :mod:`scenarios.demo.live`).
 
 :func:`add_live_routes` hooks into the demo blueprint: status files and Locations are answered
 from the built files moved to the current time; ``/demo/gtfs-rt/trip-updates.pb`` is new.
@@ -15,8 +15,8 @@ from typing import Any
 
 from flask import Blueprint, Response, request
 
-from api.demo.live import DemoRealtime, moving_locations, moving_station_status, moving_vehicle_status
 from api.errors import ApiProblem
+from scenarios.demo.live import DemoRealtime, moving_locations, moving_station_status, moving_vehicle_status
 
 _MOVING = {"station_status": moving_station_status, "vehicle_status": moving_vehicle_status}
 

@@ -7,8 +7,8 @@ from pathlib import Path
 
 import click
 
+from api.cli.progress import progress_bar
 from api.errors import CliError
-from api.progress import progress_bar
 from api.settings import Settings
 
 
@@ -36,14 +36,14 @@ def demo() -> None:
 )
 @click.option("--force", is_flag=True, help="Rebuild even when the folder already holds this build.")
 @click.pass_obj
-def build(settings: Settings, seed: int, build_date: object, out: Path | None, force: bool) -> None:
+def build(settings: Settings, *, seed: int, build_date: object, out: Path | None, force: bool) -> None:
     """Generate the demo city deterministically (same seed and date give the same files).
 
     A second run with the same seed, date and generator version finds the finished build and skips
     it; pass --force to rebuild.
     """
-    from api.demo import build_demo_city
-    from api.demo.sumo import SumoBuildError
+    from scenarios.demo import build_demo_city
+    from scenarios.demo.sumo import SumoBuildError
 
     out_dir = out if out is not None else settings.data_dir / "demo"
     day: date | None = build_date.date() if hasattr(build_date, "date") else None
