@@ -144,6 +144,11 @@ class Poller:
         except FeedError:
             self._failures[name] = self._failures.get(name, 0) + 1
             return False
+        except Exception as exc:  # never let the scheduler thread die
+            logger.exception("feed %s: unexpected failure while applying", name)
+            self.state.record_error(name, cfg.kind, f"internal error: {type(exc).__name__}: {exc}")
+            self._failures[name] = self._failures.get(name, 0) + 1
+            return False
         self._failures[name] = 0
         return True
 
