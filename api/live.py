@@ -132,7 +132,7 @@ def start_live(settings: Settings, base_url: str, *, poll: bool = True) -> Live:
     if not feeds or not poll:
         return Live(state, None)
     poller = make_poller(state, feeds)
-    poller.start()
+    poller.start(delay_s=2.0)  # the demo's feeds come from the server that is starting up
     return Live(state, poller)
 
 

@@ -144,6 +144,11 @@ class Poller:
         except FeedError:
             self._failures[name] = self._failures.get(name, 0) + 1
             return False
+        except Exception as exc:  # never let the scheduler thread die
+            logger.exception("feed %s: unexpected failure while applying", name)
+            self.state.record_error(name, cfg.kind, f"internal error: {type(exc).__name__}: {exc}")
+            self._failures[name] = self._failures.get(name, 0) + 1
+            return False
         self._failures[name] = 0
         return True
 
@@ -176,8 +181,12 @@ class Poller:
             wait = max(0.05, self._heap[0][0] - self.clock()) if self._heap else 1.0
             self._stop.wait(min(wait, 5.0))
 
-    def start(self) -> None:
-        """Run the scheduler in a daemon thread."""
+    def start(self, delay_s: float = 0.0) -> None:
+        """Run the scheduler in a daemon thread; the first polls wait ``delay_s`` (e.g. until the
+        server that publishes the feeds itself is listening)."""
+        if delay_s > 0:
+            self._heap = [(t + delay_s, name) for t, name in self._heap]
+            heapq.heapify(self._heap)
         if self._thread is None:
             self._thread = threading.Thread(target=self._run, name="knoten-feeds", daemon=True)
             self._thread.start()
