@@ -139,11 +139,19 @@ def serve(settings: Settings, host: str | None, port: int | None) -> None:
     click.echo(f"OpenAPI           {base}/api/v1/openapi.json")
     if (settings.data_dir / "demo" / "manifest.json").is_file():
         click.echo(f"Demo city feeds   {base}/demo/  (fictional)")
+    from api.live import start_live
+
+    live = start_live(settings, base)  # last known state at once, then polled (demo feeds by default)
+    app.extensions["knoten.live"] = live.state
+    n_feeds = len(live.poller.feeds) if live.poller is not None else 0
+    click.echo(f"Live feeds        {n_feeds} polled (knoten feeds status)")
     click.echo("Press Ctrl+C to stop.")
     try:
         waitress_serve(app, host=settings.host, port=settings.port, threads=8, _quiet=True)
     except OSError as exc:
         raise CliError(f"cannot listen on {settings.host}:{settings.port}: {exc.strerror or exc}") from exc
+    finally:
+        live.stop()
 
 
 if __name__ == "__main__":  # pragma: no cover
