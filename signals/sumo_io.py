@@ -156,6 +156,41 @@ def approach_chain(
     return chain
 
 
+def approach_ranges(
+    sumo: Any, inters: list[Intersection], range_m: float
+) -> dict[str, list[tuple[str, float]]]:
+    """Per incoming lane of ``inters``: the lanes within ``range_m`` before its stop line (upstream
+    lanes up to the previous signal included), each with the position on that lane from which a
+    vehicle counts (0: the whole lane)."""
+    pred = _predecessors(sumo)
+    controlled = {lane for inter in inters for lane in inter.in_lanes}
+    lengths: dict[str, float] = {}
+
+    def length(lane: str) -> float:
+        if lane not in lengths:
+            lengths[lane] = float(sumo.lane.getLength(lane))
+        return lengths[lane]
+
+    result: dict[str, list[tuple[str, float]]] = {}
+    for lane in controlled:
+        chain = [lane]
+        total = length(lane)
+        while total < range_m:
+            options = [x for x in pred.get(chain[0], []) if x not in chain and x not in controlled]
+            if not options:
+                break
+            best = max(options, key=length)
+            chain.insert(0, best)
+            total += length(best)
+        spans: list[tuple[str, float]] = []
+        behind = 0.0
+        for x in reversed(chain):
+            spans.append((x, max(0.0, length(x) - (range_m - behind))))
+            behind += length(x)
+        result[lane] = spans
+    return result
+
+
 def read_intersections(sumo: Any, range_m: float = 100.0) -> list[Intersection]:
     """The controllable intersections of the running simulation (active programs), each approach
     lane with its upstream chain of lanes up to ``range_m`` (for detectors)."""

@@ -135,7 +135,7 @@ def candidate_plans(
     n_phases: int,
     current: int,
     room_s: int,
-    lost_s: int,
+    lost_s: int | tuple[int, ...],
     params: KnotenParams,
     horizon_s: int,
 ) -> tuple[tuple[tuple[int, int], ...], np.ndarray, np.ndarray, np.ndarray]:
@@ -143,9 +143,10 @@ def candidate_plans(
     ``from``/``to`` phase sequences over the horizon, plus the first stage each row belongs to.
 
     ``room_s`` is how much longer the current green may last; ``lost_s`` the transition time
-    (yellow + all-red + start-up).
+    (yellow + all-red + start-up) after each green phase (or one value for all).
     """
     horizon = horizon_s
+    lost_after = (lost_s,) * n_phases if isinstance(lost_s, int) else lost_s
     min_green = int(params.min_green_s)
     stages: list[tuple[int, int]] = []
     for p in range(n_phases):
@@ -153,7 +154,7 @@ def candidate_plans(
             options = [g for g in (int(params.decide_every_s), 6, 12, 20, 30, 45) if g <= room_s]
         else:
             options = [g for g in (min_green, 10, 20, 30, 45) if min_green <= g <= params.max_green_s]
-        options = [g for g in options if g < horizon - lost_s] or options[:1]
+        options = [g for g in options if g < horizon - lost_after[current]] or options[:1]
         stages += [(p, g) for g in sorted(set(options))]
     froms: list[np.ndarray] = []
     tos: list[np.ndarray] = []
@@ -166,14 +167,14 @@ def candidate_plans(
             b = np.full(horizon, q, dtype=np.int64)
             t = 0
             if p != current:
-                a[:lost_s] = current
-                b[:lost_s] = p
-                t = lost_s
+                t = lost_after[current]
+                a[:t] = current
+                b[:t] = p
             a[t : t + g] = p
             b[t : t + g] = p
             t += g
-            a[t : t + lost_s] = p
-            b[t : t + lost_s] = q
+            a[t : t + lost_after[p]] = p
+            b[t : t + lost_after[p]] = q
             froms.append(a)
             tos.append(b)
             owner.append(k)
@@ -292,7 +293,7 @@ class KnotenController(Controller):
                 float(sim.trafficlight.getNextSwitch(inter.tls_id)),
             )
             box = junction_box_lanes(sim, inter.tls_id) if self.params.clear_junction else None
-            driver = PhaseDriver(inter, inter.yellow_s, inter.all_red_s, now, box)
+            driver = PhaseDriver(inter, now, box)
             driver.start(sim, 0, now)
             node = _Node(inter, driver, [self._detectors[lane] for lane in inter.in_lanes])
             if self.params.skip_short_phases:
@@ -422,18 +423,19 @@ class KnotenController(Controller):
         inter = node.inter
         d = node.driver
         forecast = self._observe(sim, node, now_s)
-        lost_s = inter.yellow_s + inter.all_red_s
+        clear_s = [sum(inter.clearance_s(q)) for q in range(inter.n_phases)]
+        lost_s = clear_s[d.current]
         room = int(max(0.0, p.max_green_s - d.green_elapsed_s(now_s)))
-        lost = round(lost_s + p.startup_lost_s)
+        lost_after = tuple(round(c + p.startup_lost_s) for c in clear_s)
         served_rate = inter.served * p.saturation_veh_s_lane
         horizon = p.horizon_s
         if p.max_horizon_s > p.horizon_s:  # look further ahead when clearing the queues takes longer
             clear = np.where(
                 served_rate > 0, forecast.queue_veh[None, :] / np.maximum(served_rate, 1e-9), 0.0
             )
-            cycle = float(clear.max(axis=1).sum()) + inter.n_phases * lost
+            cycle = float(clear.max(axis=1).sum()) + sum(lost_after)
             horizon = int(min(p.max_horizon_s, max(p.horizon_s, 10 * np.ceil(cycle / 10))))
-        stages, froms, tos, owner = candidate_plans(inter.n_phases, d.current, room, lost, p, horizon)
+        stages, froms, tos, owner = candidate_plans(inter.n_phases, d.current, room, lost_after, p, horizon)
         forecast = LaneForecast(forecast.queue_veh, forecast.arrivals_veh[:, :horizon], forecast.out_blocked)
         cost, out = simulate_plans(served_rate, forecast, froms, tos, p.terminal_weight_s)
         switch = np.array([st[0] != d.current for st in stages])

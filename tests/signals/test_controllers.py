@@ -18,7 +18,7 @@ from signals.controllers.knoten import (
     main_phases,
     simulate_plans,
 )
-from signals.controllers.max_pressure import max_pressure_choice
+from signals.controllers.max_pressure import max_pressure_choice, maximal_phases, phase_pressure
 from signals.errors import ControllerError
 from signals.evaluate import evaluate
 from signals.network import transition_state
@@ -32,10 +32,24 @@ def test_registry_has_the_five_controllers() -> None:
 
 
 def test_max_pressure_prefers_pressure_but_serves_a_starving_phase() -> None:
-    served = np.array([[1.0, 0.0], [0.0, 1.0]])
-    n_in, n_out = np.array([2.0, 9.0]), np.zeros(2)
-    assert max_pressure_choice(served, n_in, n_out, 0, np.array([0.0, 10.0]), 120.0) == 1
-    assert max_pressure_choice(served, np.array([9.0, 1.0]), n_out, 0, np.array([0.0, 130.0]), 120.0) == 1
+    allowed = np.ones(2, dtype=bool)
+    pressure, demand = np.array([2.0, 9.0]), np.array([2.0, 9.0])
+    assert max_pressure_choice(pressure, demand, allowed, 0, np.array([0.0, 10.0]), 120.0) == 1
+    pressure = np.array([9.0, 1.0])
+    assert max_pressure_choice(pressure, pressure, allowed, 0, np.array([0.0, 130.0]), 120.0) == 1
+    assert max_pressure_choice(pressure, np.array([9.0, 0.0]), allowed, 0, np.array([0.0, 130.0]), 120.0) == 0
+    assert max_pressure_choice(pressure, pressure, np.array([False, True]), 0, np.zeros(2), 120.0) == 1
+
+
+def test_max_pressure_counts_approach_minus_exit_and_skips_subset_phases() -> None:
+    # links: 0 lane a -> x, 1 lane a -> y, 2 lane b -> y; exits x (index 0), y (index 1)
+    states = ["GGr", "rrG", "Grr"]
+    p = phase_pressure(
+        states, np.array([0, 0, 1]), np.array([0, 1, 1]), np.array([10.0, 4.0]), np.array([2.0, 6.0])
+    )
+    assert p.tolist() == [10.0 - 4.0, 4.0 - 6.0, 10.0 - 2.0]
+    assert maximal_phases(states).tolist() == [True, True, False]  # "Grr" is a strict subset of "GGr"
+    assert maximal_phases(["GGrr", "GGrr".replace("G", "g")]).tolist() == [True, True]
 
 
 def test_transition_keeps_common_greens_and_shows_yellow() -> None:
@@ -62,7 +76,9 @@ def test_knoten_plan_serves_the_long_queue_and_keeps_green_when_empty() -> None:
     assert stages[owner[row]][0] == 0
 
 
-def _tls_states(tiny_grid: Path, tmp_path: Path, controller: str) -> dict[str, list[tuple[float, str]]]:
+def _tls_states(
+    tiny_grid: Path, tmp_path: Path, controller: str, params: dict[str, float] | None = None
+) -> dict[str, list[tuple[float, str]]]:
     states = tmp_path / "tls.xml"
     add = tmp_path / "save.add.xml"
     add.write_text(f'<additional><timedEvent type="SaveTLSStates" dest="{states}"/></additional>')
@@ -72,7 +88,7 @@ def _tls_states(tiny_grid: Path, tmp_path: Path, controller: str) -> dict[str, l
         f"net: {tiny_grid.parent / 'net.net.xml'}\nroutes: [{tiny_grid.parent / 'routes.rou.xml'}]\n"
         f"additionals: [{add}]\nbegin: 0\nend: 300\n"
     )
-    summary = evaluate(load_scenario(folder), controller, [1], tmp_path / "out")
+    summary = evaluate(load_scenario(folder), controller, [1], tmp_path / "out", params=params)
     assert summary["aggregate"]["arrived"]["mean"] > 50
     per_tls: dict[str, list[tuple[float, str]]] = {}
     for elem in ET.parse(states).getroot().iter("tlsState"):
@@ -80,11 +96,25 @@ def _tls_states(tiny_grid: Path, tmp_path: Path, controller: str) -> dict[str, l
     return per_tls
 
 
-@pytest.mark.parametrize("controller", ["knoten", "max-pressure"])
+@pytest.mark.parametrize(
+    ("controller", "min_green_s", "max_red_s", "params"),
+    [
+        ("knoten", 5.0, 150.0, None),
+        ("max-pressure", 10.0, 133.0, None),
+        ("max-pressure", 10.0, 33.0, {"max_red_s": 20}),
+    ],
+)
 def test_adaptive_controllers_honour_yellow_min_green_and_max_red(
-    controller: str, tiny_grid: Path, tmp_path: Path
+    controller: str,
+    min_green_s: float,
+    max_red_s: float,
+    params: dict[str, float] | None,
+    tiny_grid: Path,
+    tmp_path: Path,
 ) -> None:
-    per_tls = _tls_states(tiny_grid, tmp_path, controller)
+    """Max-pressure: greens of at least 10 s, reds of at most its maximum red + one 10 s decision
+    period + the 3 s yellow (120 s; and 20 s, where it binds); knoten: greens of at least 5 s."""
+    per_tls = _tls_states(tiny_grid, tmp_path, controller, params)
     assert per_tls
     switches = 0
     for series in per_tls.values():
@@ -106,9 +136,9 @@ def test_adaptive_controllers_honour_yellow_min_green_and_max_red(
                     assert prev[2] - prev[1] >= 3.0 - 1e-6
             for colour, start, end in runs[1:-1]:
                 if colour == "g":
-                    assert end - start >= 5.0 - 1e-6, f"green of {end - start} s"
+                    assert end - start >= min_green_s - 1e-6, f"green of {end - start} s"
                 if colour == "r":
-                    assert end - start <= 150.0, f"red for {end - start} s"
+                    assert end - start <= max_red_s, f"red for {end - start} s"
     assert switches > 20
 
 
@@ -134,7 +164,7 @@ def test_driver_keeps_red_while_a_vehicle_waits_inside_the_junction(tiny_grid: P
         assert any(box) and all(lane.startswith(":") for lanes in box for lane in lanes)
         assert {v for v in vias if v} <= {lane for lanes in box for lane in lanes}
         now = float(sim.simulation.getTime())
-        driver = PhaseDriver(inter, 3.0, 0.0, now, box, max_clearance_s=8.0)
+        driver = PhaseDriver(inter, now, box, max_clearance_s=8.0)
         driver.start(sim, 0, now)
         first, second = inter.green_states[0], inter.green_states[1]
         losing = [i for i, c in enumerate(first) if c in "Gg" and second[i] not in "Gg"]
