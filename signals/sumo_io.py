@@ -96,6 +96,8 @@ def base_options(
         "--log",
         str(workdir / "sumo.log"),
     ]
+    if scenario.demand_scale != 1.0:
+        args += ["--scale", f"{scenario.demand_scale:g}"]
     return args
 
 
