@@ -354,3 +354,20 @@ def junction_box_lanes(sumo: Any, tls_id: str) -> list[list[str]]:
             todo.extend(link[0] for link in sumo.lane.getLinks(lane) if link[0].startswith(":"))
         result.append(lanes)
     return result
+
+
+def junction_box_foes(sumo: Any, box_lanes: list[list[str]]) -> list[frozenset[int]]:
+    """Per controlled link, the links whose paths through the junction cross its path (SUMO's
+    internal foe lanes), from :func:`junction_box_lanes`."""
+    owner: dict[str, set[int]] = {}
+    for j, lanes in enumerate(box_lanes):
+        for lane in lanes:
+            owner.setdefault(lane, set()).add(j)
+    result: list[frozenset[int]] = []
+    for i, lanes in enumerate(box_lanes):
+        foes: set[int] = set()
+        for lane in lanes:
+            for foe in sumo.lane.getInternalFoes(lane):
+                foes |= owner.get(foe, set())
+        result.append(frozenset(foes - {i}))
+    return result

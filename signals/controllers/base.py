@@ -66,10 +66,12 @@ class PhaseDriver:
         now_s: float,
         box_lanes: list[list[str]] | None = None,
         max_clearance_s: float = 10.0,
+        box_foes: list[frozenset[int]] | None = None,
     ) -> None:
         self.inter = inter
         self.all_red_s = 0.0  # of the transition under way
         self.box_lanes = box_lanes
+        self.box_foes = box_foes
         self.max_clearance_s = max_clearance_s
         self.red_since_s = now_s
         self.current = 0
@@ -123,13 +125,17 @@ class PhaseDriver:
         self.apply(sim)
 
     def _box_occupied(self, sim: Any) -> bool:
-        """Vehicles of links that lose their green are still inside the junction."""
+        """Vehicles of links that lose their green are still standing inside the junction (with
+        ``box_foes``: only where their path crosses a link the next phase releases)."""
         if not self.box_lanes:
             return False
         old, new = self.inter.green_states[self.current], self.inter.green_states[self.target]
+        gaining = {j for j, c in enumerate(new) if c in "Gg" and old[j] not in "Gg"}
         for i, lanes in enumerate(self.box_lanes):
             losing = i < len(old) and old[i] in "Gg" and new[i] not in "Gg"
-            if losing and any(sim.lane.getLastStepHaltingNumber(lane) for lane in lanes):
+            if not losing or (self.box_foes is not None and not (self.box_foes[i] & gaining)):
+                continue
+            if any(sim.lane.getLastStepHaltingNumber(lane) for lane in lanes):
                 return True
         return False
 

@@ -29,7 +29,7 @@ by reacting; it returns to adaptive control after 5 minutes without such queues.
 from __future__ import annotations
 
 import time
-from dataclasses import dataclass
+from dataclasses import dataclass, fields, replace
 from functools import lru_cache
 from pathlib import Path
 from typing import Any, ClassVar
@@ -38,8 +38,9 @@ import numpy as np
 from ortools.graph.python import min_cost_flow
 
 from signals.controllers.base import Controller, PhaseDriver, RunContext
+from signals.controllers.max_pressure import maximal_phases
 from signals.network import Intersection
-from signals.sumo_io import ApproachDetectors, junction_box_lanes, write_detector_file
+from signals.sumo_io import ApproachDetectors, junction_box_foes, junction_box_lanes, write_detector_file
 
 VEHICLE_SPACING_M = 7.5
 
@@ -62,6 +63,10 @@ class KnotenParams:
     detector_segment_m: float = 30.0
     approach_speed_factor: float = 0.8
     clear_junction: bool = True
+    box_conflicts_only: bool = True
+    skip_subset_phases: bool = True
+    capacity_aware: bool = True
+    starvation_per_lane: bool = True
     skip_short_phases: bool = True
     plan_jam_share: float = 0.1
     plan_enter_s: float = 180.0
@@ -75,10 +80,17 @@ class LaneForecast:
     queue_veh: np.ndarray
     arrivals_veh: np.ndarray  # [lanes, horizon] expected arrivals at the stop line per second
     out_blocked: np.ndarray  # [lanes] 1 if the lane's exits are full
+    room_veh: np.ndarray | None = None  # [lanes] free storage on the lane's exits (inf: unlimited)
+    drain_veh: np.ndarray | None = None  # [lanes, horizon] vehicles leaving those exits per second
 
 
 def _queue_loop_py(
-    rate: np.ndarray, queue0: np.ndarray, arrivals: np.ndarray, terminal_weight_s: float
+    rate: np.ndarray,
+    queue0: np.ndarray,
+    arrivals: np.ndarray,
+    terminal_weight_s: float,
+    room0: np.ndarray,
+    drain: np.ndarray,
 ) -> tuple[np.ndarray, np.ndarray]:  # pragma: no cover - compiled
     n_plans, n_lanes, horizon = rate.shape
     cost = np.zeros(n_plans)
@@ -86,10 +98,12 @@ def _queue_loop_py(
     for k in range(n_plans):
         for lane in range(n_lanes):
             q = queue0[lane]
+            room = room0[lane]
             c = 0.0
             for t in range(horizon):
                 q += arrivals[lane, t]
-                served = min(q, rate[k, lane, t])
+                served = min(q, rate[k, lane, t], room)
+                room += drain[lane, t] - served
                 q -= served
                 out[k, lane, t] = served
                 c += q
@@ -119,14 +133,22 @@ def simulate_plans(
     green): during a transition (yellow, all-red, start-up) only lanes green in both phases
     discharge. Returns the cost (vehicle-seconds queued plus a terminal penalty) per plan and the
     discharge ``[plans, lanes, horizon]``.
+
+    With ``forecast.room_veh`` a lane discharges only as far as its exits have room: the free
+    storage now plus what has left the exits since (capacity-aware, after Gregoire et al. 2015).
     """
     rate = np.minimum(served_rate[seq_from], served_rate[seq_to])  # [plans, horizon, lanes]
     rate = np.ascontiguousarray(np.transpose(rate, (0, 2, 1)) * (1.0 - forecast.out_blocked)[None, :, None])
+    n_lanes, horizon = rate.shape[1], rate.shape[2]
+    room = np.full(n_lanes, 1e9) if forecast.room_veh is None else forecast.room_veh
+    drain = np.zeros((n_lanes, horizon)) if forecast.drain_veh is None else forecast.drain_veh[:, :horizon]
     return _queue_loop()(  # type: ignore[no-any-return]
         rate,
         np.ascontiguousarray(forecast.queue_veh, dtype=np.float64),
         np.ascontiguousarray(forecast.arrivals_veh, dtype=np.float64),
         float(terminal_weight_s),
+        np.ascontiguousarray(room, dtype=np.float64),
+        np.ascontiguousarray(drain, dtype=np.float64),
     )
 
 
@@ -226,6 +248,18 @@ def main_phases(green_states: list[str], durations_s: list[float], min_green_s: 
     return keep
 
 
+def starving_phase(
+    served: np.ndarray, main: np.ndarray, lane_red_s: np.ndarray, waiting: np.ndarray, max_red_s: float
+) -> int | None:
+    """Starvation guard per lane: among lanes with vehicles waiting that have been red for at least
+    ``max_red_s``, the main phase that serves most of their red time (None if no lane starves)."""
+    lanes = (lane_red_s >= max_red_s) & waiting
+    if not lanes.any():
+        return None
+    score = np.where(main, served[:, lanes] @ lane_red_s[lanes], 0.0)
+    return int(np.argmax(score)) if score.max() > 0 else None
+
+
 class _Node:
     """Runtime state of one intersection."""
 
@@ -259,6 +293,7 @@ class _Node:
         self.last_count = np.zeros(len(detectors))
         self.last_read_s = -1.0
         self.next_decision_s = 0.0
+        self.lane_green_s = np.zeros(len(detectors))  # when each incoming lane last had a green
         self.upstream: list[list[tuple[_Node, int, float]]] = [[] for _ in detectors]
 
 
@@ -275,8 +310,13 @@ class KnotenController(Controller):
         self._detectors: dict[str, ApproachDetectors] = {}
         self._outflow: dict[str, tuple[float, np.ndarray]] = {}  # out lane -> (t0, veh/s profile)
         self._lane_length_m: dict[str, float] = {}
+        self._down_key: dict[str, str] = {}  # exit lane -> outflow key of the signal it leads to
 
     def prepare(self, ctx: RunContext) -> list[Path]:
+        overrides = {f.name: ctx.params[f.name] for f in fields(KnotenParams) if f.name in ctx.params}
+        if overrides:  # settings from the run spec (experiments), typed like the defaults
+            typed = {k: type(getattr(self.params, k))(v) for k, v in overrides.items()}
+            self.params = replace(self.params, **typed)
         path = ctx.workdir / "knoten.det.xml"
         self._detectors = write_detector_file(
             path, ctx.intersections, self.params.detector_range_m, self.params.detector_segment_m
@@ -284,7 +324,8 @@ class KnotenController(Controller):
         return [path]
 
     def start(self, sim: Any, ctx: RunContext) -> None:
-        _queue_loop()(np.zeros((1, 1, 1)), np.zeros(1), np.zeros((1, 1)), 0.0)  # compile before timing
+        one = np.zeros((1, 1))
+        _queue_loop()(np.zeros((1, 1, 1)), np.zeros(1), one, 0.0, np.zeros(1), one)  # compile before timing
         now = float(sim.simulation.getTime())
         by_in_lane: dict[str, tuple[_Node, int]] = {}
         for inter in ctx.intersections:
@@ -293,11 +334,15 @@ class KnotenController(Controller):
                 float(sim.trafficlight.getNextSwitch(inter.tls_id)),
             )
             box = junction_box_lanes(sim, inter.tls_id) if self.params.clear_junction else None
-            driver = PhaseDriver(inter, now, box)
+            foes = junction_box_foes(sim, box) if box and self.params.box_conflicts_only else None
+            driver = PhaseDriver(inter, now, box, box_foes=foes)
             driver.start(sim, 0, now)
             node = _Node(inter, driver, [self._detectors[lane] for lane in inter.in_lanes])
+            node.lane_green_s[:] = now
             if self.params.skip_short_phases:
                 node.main = main_phases(inter.green_states, inter.green_durations_s, self.params.min_green_s)
+            if self.params.skip_subset_phases:
+                node.main &= maximal_phases(inter.green_states)
             self._anchor_plan(node, anchor, now)
             self.nodes.append(node)
             for i, lane in enumerate(inter.in_lanes):
@@ -307,6 +352,7 @@ class KnotenController(Controller):
                 for out in outs:
                     if out in by_in_lane:
                         down, down_idx = by_in_lane[out]
+                        self._down_key[out] = f"{down.inter.tls_id}#{down_idx}"
                         share = 1.0 / max(1, len(outs))
                         down.upstream[down_idx].append((node, lane_idx, share))
 
@@ -416,7 +462,41 @@ class KnotenController(Controller):
                     for o in outs
                 ]
                 blocked[i] = float(np.mean(full))
-        return LaneForecast(halt, arrivals, blocked)
+        if not p.capacity_aware:
+            return LaneForecast(halt, arrivals, blocked)
+        room, drain = self._exit_room(sim, inter, now_s, horizon)
+        return LaneForecast(halt, arrivals, np.zeros(n), room, drain)
+
+    def _exit_room(
+        self, sim: Any, inter: Intersection, now_s: float, horizon: int
+    ) -> tuple[np.ndarray, np.ndarray]:
+        """Per incoming lane: free storage on its exits (vehicles) and the predicted departures from
+        them per second (a signalised exit: its intersection's published discharge; else the
+        saturation flow)."""
+        n = len(inter.in_lanes)
+        room = np.full(n, 1e9)
+        drain = np.zeros((n, horizon))
+        free = self.params.saturation_veh_s_lane
+        for i, outs in enumerate(inter.link_out_lanes):
+            if not outs:
+                continue
+            r = np.zeros(len(outs))
+            for j, o in enumerate(outs):
+                r[j] = max(
+                    0.0, self._length(sim, o) / VEHICLE_SPACING_M - sim.lane.getLastStepVehicleNumber(o)
+                )
+                entry = self._outflow.get(self._down_key.get(o, ""))
+                if entry is None:
+                    drain[i] += free / len(outs)
+                    continue
+                t_pub, profile = entry
+                shift = round(now_s - t_pub)
+                part = np.full(horizon, float(profile.mean()) if profile.size else free)
+                avail = profile[shift : shift + horizon]
+                part[: avail.size] = avail
+                drain[i] += part / len(outs)
+            room[i] = float(r.mean())
+        return room, drain
 
     def _decide(self, sim: Any, node: _Node, now_s: float) -> None:
         p = self.params
@@ -436,19 +516,17 @@ class KnotenController(Controller):
             cycle = float(clear.max(axis=1).sum()) + sum(lost_after)
             horizon = int(min(p.max_horizon_s, max(p.horizon_s, 10 * np.ceil(cycle / 10))))
         stages, froms, tos, owner = candidate_plans(inter.n_phases, d.current, room, lost_after, p, horizon)
-        forecast = LaneForecast(forecast.queue_veh, forecast.arrivals_veh[:, :horizon], forecast.out_blocked)
+        forecast = replace(forecast, arrivals_veh=forecast.arrivals_veh[:, :horizon])
         cost, out = simulate_plans(served_rate, forecast, froms, tos, p.terminal_weight_s)
         switch = np.array([st[0] != d.current for st in stages])
         cost = cost + 0.5 * switch[owner]  # ties: keep the green
         cost = np.where(node.main[froms[:, -1]], cost, 1e12)  # plans going on to an overlap phase
         demand = inter.served > 0
         has_demand = (demand @ (forecast.queue_veh + forecast.arrivals_veh[:, :10].sum(axis=1))) > 0
-        red = d.red_time_s(now_s) + lost_s
-        starving = np.flatnonzero((red >= p.max_red_s) & has_demand & node.main)
         first = np.array([s[0] for s in stages])
         feasible = node.main[first] | (first == d.current)
-        if starving.size:
-            must = int(starving[np.argmax(red[starving])])
+        must = self._starving(node, forecast, has_demand, now_s, lost_s)
+        if must is not None:
             feasible = first == must
         if not feasible.any():
             feasible = np.array([s[0] != d.current for s in stages])
@@ -463,12 +541,29 @@ class KnotenController(Controller):
             d.request(sim, phase, now_s)
             node.next_decision_s = now_s + lost_s + p.min_green_s
 
+    def _starving(
+        self, node: _Node, forecast: LaneForecast, has_demand: np.ndarray, now_s: float, lost_s: float
+    ) -> int | None:
+        """The main phase that must come next because a stream has been red for ``max_red_s``: per
+        lane with vehicles waiting (the phase serving most of the starving lanes' waiting time), or,
+        with ``starvation_per_lane`` off, per phase with demand. None if nothing starves."""
+        p = self.params
+        d = node.driver
+        if not p.starvation_per_lane:
+            red = d.red_time_s(now_s) + lost_s
+            starving = np.flatnonzero((red >= p.max_red_s) & has_demand & node.main)
+            return int(starving[np.argmax(red[starving])]) if starving.size else None
+        waiting = (forecast.queue_veh + forecast.arrivals_veh[:, :10].sum(axis=1)) > 0
+        lane_red = now_s - node.lane_green_s + lost_s
+        return starving_phase(node.inter.served, node.main, lane_red, waiting, p.max_red_s)
+
     def step(self, sim: Any, now_s: float) -> None:
         p = self.params
         for node in self.nodes:
             d = node.driver
             if not d.tick(sim, now_s):
                 continue
+            node.lane_green_s[node.inter.served[d.current] > 0] = now_s
             if p.plan_jam_share <= 1.0:
                 self._update_mode(sim, node, now_s)
             if node.plan_mode:

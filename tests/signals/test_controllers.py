@@ -252,3 +252,37 @@ def test_plan_mode_follows_the_program_clock() -> None:
     assert ctl._plan_phase(node, 110.0) == 0  # the yellow after it already leads to "GGrr"
     assert ctl._plan_phase(node, 113.0 + 29.0) == 0
     assert ctl._plan_phase(node, 113.0 + 30.0) == 1  # 30 s of green later, on to "rrGG"
+
+
+def test_knoten_keeps_queues_out_of_a_full_exit() -> None:
+    """Capacity-aware discharge: holding the green for a lane whose exit has room for 2 vehicles
+    (and nothing leaves it) is worth less than serving a shorter queue with an open exit."""
+    params = KnotenParams()
+    served = np.array([[1.0, 0.0], [0.0, 1.0]]) * params.saturation_veh_s_lane
+    stages, froms, tos, owner = candidate_plans(2, 0, 30, 7, params, params.horizon_s)
+    hold = np.array([p == 0 and g >= 12 for p, g in stages])[owner]
+    switch = np.array([p == 1 for p, _ in stages])[owner]
+    arrivals = np.zeros((2, params.horizon_s))
+    open_exit = LaneForecast(np.array([20.0, 10.0]), arrivals, np.zeros(2))
+    cost, _ = simulate_plans(served, open_exit, froms, tos, params.terminal_weight_s)
+    assert cost[hold].min() < cost[switch].min()
+    full_exit = LaneForecast(
+        open_exit.queue_veh, arrivals, np.zeros(2), np.array([2.0, 1e9]), np.zeros((2, params.horizon_s))
+    )
+    cost, out = simulate_plans(served, full_exit, froms, tos, params.terminal_weight_s)
+    assert out[:, 0, :].sum(axis=1).max() == pytest.approx(2.0)  # never more than the room
+    assert cost[hold].min() > cost[switch].min()
+
+
+def test_starvation_guard_is_per_lane() -> None:
+    from signals.controllers.knoten import starving_phase
+
+    served = np.array([[1.0, 1.0, 0.0], [0.0, 0.5, 1.0], [0.0, 0.0, 1.0]])
+    main = np.array([True, True, False])
+    waiting = np.array([False, True, True])
+    # lane 2 red for 130 s with vehicles: the main phase serving it (1), not the overlap phase 2
+    assert starving_phase(served, main, np.array([130.0, 0.0, 130.0]), waiting, 120.0) == 1
+    assert (
+        starving_phase(served, main, np.array([130.0, 0.0, 20.0]), waiting, 120.0) is None
+    )  # lane 0 is empty
+    assert starving_phase(served, main, np.array([0.0, 125.0, 0.0]), waiting, 120.0) == 0
