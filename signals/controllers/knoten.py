@@ -4,21 +4,27 @@ At each decision an intersection predicts, lane by lane, the queue over a short 
 its own detectors report (lane-area detectors in segments of about 30 m covering up to 125 m
 before the stop line, and an induction loop at their upstream end): halted vehicles, moving
 vehicles per segment (which arrive at the back of the queue in the order of their segments), and
-the smoothed entry rate counted by the loop. Neighbouring intersections exchange outflow predictions:
+the smoothed entry rate counted by the loop. While the farthest segment is jammed, the queue
+beyond the detectors is estimated from counts (arrivals at the rate seen before the jam, minus
+the vehicles counted moving up). Neighbouring intersections exchange outflow predictions:
 each publishes, per outgoing lane, the discharge its chosen plan will send downstream, and the
 downstream intersection adds it (shifted by the travel time) to its own arrival forecast.
 
 The plans are "serve phase p for g seconds, then the best other phase"; their predicted
 vehicle-seconds of queueing are evaluated for all (p, g) at once, and a small OR-Tools model
 (a min-cost-flow shortest path over the plans) picks
-the plan subject to minimum/maximum green, the program's yellow and all-red, and a maximum red
-time that bounds the cycle so that no approach with demand starves. Green states the program
-holds for less than the minimum green are overlaps between two main phases and are not chosen on
-their own (unless some stream is green only there). Only the first stage is
+the plan subject to minimum/maximum green, the program's own yellow and all-red after each green,
+and a maximum red time per lane that bounds the cycle so that no approach with demand starves.
+Every plan is capacity-aware (after Gregoire et al. 2015): a lane discharges only as far as its
+exits have room, i.e. their free storage plus what the downstream signal's published plan (or
+the saturation flow, for an unsignalised exit) takes out of them. Green states the program holds
+for less than the minimum green, or whose streams another green state also serves (e.g. a
+protected left that the main phase serves permissively), are not chosen on their own (unless
+some stream is green only there). Only the first stage is
 applied; the next decision re-plans with fresh detector data. A change of phase waits (after the
-yellow and all-red) until no vehicle of the ending streams is left standing inside the junction,
-as a junction-box camera would report: phase orders other than the program's may otherwise
-release streams into turners still waiting in the box and lock the junction up.
+yellow and all-red) until no vehicle of the ending streams is left standing inside the junction
+on a path that crosses a stream the next phase releases, as a junction-box camera would report:
+phase orders other than the program's may otherwise lock the junction up.
 
 Under lasting oversaturation (for 3 minutes at least a tenth of the approaches queued beyond the
 detectors) an intersection hands over to its program's own schedule on the simulation clock, so
@@ -67,6 +73,7 @@ class KnotenParams:
     skip_subset_phases: bool = True
     capacity_aware: bool = True
     starvation_per_lane: bool = True
+    hidden_queue: bool = True
     skip_short_phases: bool = True
     plan_jam_share: float = 0.1
     plan_enter_s: float = 180.0
@@ -277,6 +284,9 @@ class _Node:
         self.n_seg = n_seg
         self.e1 = [d.e1_id for d in detectors]
         self.far_e2 = [d.e2_ids[-1] for d in detectors]
+        self.far_slot = np.array([i * n_seg + len(d.e2_ids) - 1 for i, d in enumerate(detectors)])
+        self.demand_veh_s = np.zeros(len(detectors))  # entry rate seen while the far segment flowed
+        self.hidden_veh = np.zeros(len(detectors))  # estimated queue beyond the detectors
         self.far_len_m = np.array([d.edges_m[-1] - d.edges_m[-2] for d in detectors])
         self.plan_mode = False
         self.jam_since_s: float | None = None
@@ -405,6 +415,16 @@ class KnotenController(Controller):
             self._lane_length_m[lane] = float(sim.lane.getLength(lane))
         return self._lane_length_m[lane]
 
+    def _count_hidden(self, node: _Node, halt_seg: np.ndarray, passed: np.ndarray, dt: float) -> None:
+        """Queue beyond the detectors from counts: while the far segment is jammed, vehicles keep
+        arriving at the rate seen before the jam and only those counted at the far loop move up."""
+        far_len = np.maximum(node.far_len_m, 1.0)
+        jammed = halt_seg[node.far_slot] * VEHICLE_SPACING_M >= 0.7 * far_len
+        node.demand_veh_s = np.where(jammed, node.demand_veh_s, node.rate_veh_s)
+        grow = node.hidden_veh + node.demand_veh_s * dt - passed
+        cap = np.maximum(0.0, node.approach_m - node.det_len_m) / VEHICLE_SPACING_M + 50.0
+        node.hidden_veh = np.where(jammed, np.clip(grow, 0.0, cap), 0.0)
+
     def _observe(self, sim: Any, node: _Node, now_s: float) -> LaneForecast:
         p = self.params
         inter = node.inter
@@ -421,6 +441,8 @@ class KnotenController(Controller):
             diff = np.maximum(0.0, entered - node.last_count)
             alpha = 1.0 - np.exp(-dt / p.arrival_smoothing_s)
             node.rate_veh_s += alpha * (diff / dt - node.rate_veh_s)
+            if p.hidden_queue:
+                self._count_hidden(node, halt_seg, diff, dt)
         node.last_count = entered
         node.last_read_s = now_s
         speed = np.maximum(1.0, inter.lane_speed_mps * p.approach_speed_factor)
@@ -463,9 +485,9 @@ class KnotenController(Controller):
                 ]
                 blocked[i] = float(np.mean(full))
         if not p.capacity_aware:
-            return LaneForecast(halt, arrivals, blocked)
+            return LaneForecast(halt + node.hidden_veh, arrivals, blocked)
         room, drain = self._exit_room(sim, inter, now_s, horizon)
-        return LaneForecast(halt, arrivals, np.zeros(n), room, drain)
+        return LaneForecast(halt + node.hidden_veh, arrivals, np.zeros(n), room, drain)
 
     def _exit_room(
         self, sim: Any, inter: Intersection, now_s: float, horizon: int

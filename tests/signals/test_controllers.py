@@ -286,3 +286,28 @@ def test_starvation_guard_is_per_lane() -> None:
         starving_phase(served, main, np.array([130.0, 0.0, 20.0]), waiting, 120.0) is None
     )  # lane 0 is empty
     assert starving_phase(served, main, np.array([0.0, 125.0, 0.0]), waiting, 120.0) == 0
+
+
+def test_queue_beyond_the_detectors_is_estimated_from_counts() -> None:
+    from signals.controllers.knoten import KnotenController, _Node
+
+    node = _Node.__new__(_Node)
+    node.far_slot = np.array([1, 3])  # two lanes, two segments each; the far one is the second
+    node.far_len_m = np.array([30.0, 30.0])
+    node.approach_m = np.array([400.0, 400.0])
+    node.det_len_m = np.array([60.0, 60.0])
+    node.rate_veh_s = np.array([0.3, 0.3])
+    node.demand_veh_s = np.zeros(2)
+    node.hidden_veh = np.zeros(2)
+    ctl = KnotenController()
+    flowing = np.array([0.0, 0.0, 1.0, 1.0])
+    ctl._count_hidden(node, flowing, np.array([0.0, 0.0]), 10.0)  # nothing jammed: rate remembered
+    assert node.hidden_veh.tolist() == [0.0, 0.0]
+    jam_first = np.array([4.0, 4.0, 1.0, 1.0])  # lane 0's far segment full of halted vehicles
+    node.rate_veh_s = np.array([0.05, 0.3])  # the loop now counts few vehicles moving up
+    ctl._count_hidden(node, jam_first, np.array([0.5, 3.0]), 10.0)
+    assert node.hidden_veh[0] == pytest.approx(0.3 * 10.0 - 0.5) and node.hidden_veh[1] == 0.0
+    ctl._count_hidden(node, jam_first, np.array([1.0, 3.0]), 10.0)
+    assert node.hidden_veh[0] == pytest.approx(2 * 3.0 - 1.5)
+    ctl._count_hidden(node, flowing, np.array([3.0, 3.0]), 10.0)  # the jam dissolved
+    assert node.hidden_veh[0] == 0.0
