@@ -356,9 +356,11 @@ def junction_box_lanes(sumo: Any, tls_id: str) -> list[list[str]]:
     return result
 
 
-def junction_box_foes(sumo: Any, box_lanes: list[list[str]]) -> list[frozenset[int]]:
-    """Per controlled link, the links whose paths through the junction cross its path (SUMO's
-    internal foe lanes), from :func:`junction_box_lanes`."""
+def junction_box_foes(sumo: Any, tls_id: str, box_lanes: list[list[str]]) -> list[frozenset[int]]:
+    """Per controlled link of ``tls_id``, the links from other incoming lanes whose paths through
+    the junction cross or merge with its path (SUMO's internal foe lanes; ``box_lanes`` from
+    :func:`junction_box_lanes`)."""
+    origin = [conns[0][0] if conns else "" for conns in sumo.trafficlight.getControlledLinks(tls_id)]
     owner: dict[str, set[int]] = {}
     for j, lanes in enumerate(box_lanes):
         for lane in lanes:
@@ -369,5 +371,5 @@ def junction_box_foes(sumo: Any, box_lanes: list[list[str]]) -> list[frozenset[i
         for lane in lanes:
             for foe in sumo.lane.getInternalFoes(lane):
                 foes |= owner.get(foe, set())
-        result.append(frozenset(foes - {i}))
+        result.append(frozenset(j for j in foes if j != i and origin[j] != origin[i]))
     return result

@@ -344,7 +344,9 @@ class KnotenController(Controller):
                 float(sim.trafficlight.getNextSwitch(inter.tls_id)),
             )
             box = junction_box_lanes(sim, inter.tls_id) if self.params.clear_junction else None
-            foes = junction_box_foes(sim, box) if box and self.params.box_conflicts_only else None
+            foes = (
+                junction_box_foes(sim, inter.tls_id, box) if box and self.params.box_conflicts_only else None
+            )
             driver = PhaseDriver(inter, now, box, box_foes=foes)
             driver.start(sim, 0, now)
             node = _Node(inter, driver, [self._detectors[lane] for lane in inter.in_lanes])

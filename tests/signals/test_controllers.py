@@ -311,3 +311,30 @@ def test_queue_beyond_the_detectors_is_estimated_from_counts() -> None:
     assert node.hidden_veh[0] == pytest.approx(2 * 3.0 - 1.5)
     ctl._count_hidden(node, flowing, np.array([3.0, 3.0]), 10.0)  # the jam dissolved
     assert node.hidden_veh[0] == 0.0
+
+
+def test_box_foes_separate_protected_from_permissive_streams(tiny_grid: Path) -> None:
+    """Streams a program releases together as protected greens never cross in the junction box;
+    a permissive (yielding) stream crosses one of them."""
+    import libsumo as sim
+
+    from signals.sumo_io import junction_box_foes, junction_box_lanes, read_intersections, sumo_binary
+
+    folder = tiny_grid.parent
+    sim.start([sumo_binary(), "-n", str(folder / "net.net.xml"), "--no-step-log", "--no-warnings"])
+    try:
+        permissive_crossing = 0
+        for inter in read_intersections(sim):
+            foes = junction_box_foes(sim, inter.tls_id, junction_box_lanes(sim, inter.tls_id))
+            for state in inter.green_states:
+                protected = [i for i, c in enumerate(state) if c == "G"]
+                for i in protected:
+                    assert not foes[i] & set(protected), (
+                        f"{inter.tls_id}: protected links {i} and {foes[i]} cross"
+                    )
+                for i, c in enumerate(state):
+                    if c == "g" and foes[i] & set(protected):
+                        permissive_crossing += 1
+        assert permissive_crossing > 0
+    finally:
+        sim.close()
