@@ -44,8 +44,7 @@ import numpy as np
 from ortools.graph.python import min_cost_flow
 
 from signals.controllers.base import Controller, PhaseDriver, RunContext
-from signals.controllers.max_pressure import maximal_phases
-from signals.network import Intersection
+from signals.network import GREEN, Intersection
 from signals.sumo_io import ApproachDetectors, junction_box_foes, junction_box_lanes, write_detector_file
 
 VEHICLE_SPACING_M = 7.5
@@ -267,6 +266,25 @@ def starving_phase(
     return int(np.argmax(score)) if score.max() > 0 else None
 
 
+def dominated_phases(
+    green_states: list[str], durations_s: list[float], clearance_s: list[float], lost_share: float = 0.75
+) -> np.ndarray:
+    """Green states not worth their clearance: their streams another green state (held at least as
+    long by the program) serves too, and the yellow and all-red they add cost at least
+    ``lost_share`` of the green the program gives them (e.g. a 6 s protected left with a 5 s
+    yellow whose streams the main phase serves permissively). A long main phase is never
+    dominated by a short overlap phase that adds streams to it."""
+    sets = [frozenset(i for i, c in enumerate(s) if c in GREEN) for s in green_states]
+    dur = list(durations_s)
+    return np.array(
+        [
+            clearance_s[p] >= lost_share * dur[p]
+            and any(a < b and dur[q] >= dur[p] for q, b in enumerate(sets))
+            for p, a in enumerate(sets)
+        ]
+    )
+
+
 class _Node:
     """Runtime state of one intersection."""
 
@@ -354,7 +372,8 @@ class KnotenController(Controller):
             if self.params.skip_short_phases:
                 node.main = main_phases(inter.green_states, inter.green_durations_s, self.params.min_green_s)
             if self.params.skip_subset_phases:
-                node.main &= maximal_phases(inter.green_states)
+                clear = [sum(inter.clearance_s(q)) for q in range(inter.n_phases)]
+                node.main &= ~dominated_phases(inter.green_states, inter.green_durations_s, clear)
             self._anchor_plan(node, anchor, now)
             self.nodes.append(node)
             for i, lane in enumerate(inter.in_lanes):

@@ -338,3 +338,15 @@ def test_box_foes_separate_protected_from_permissive_streams(tiny_grid: Path) ->
         assert permissive_crossing > 0
     finally:
         sim.close()
+
+
+def test_a_protected_left_is_skipped_only_where_its_clearance_dominates() -> None:
+    from signals.controllers.knoten import dominated_phases
+
+    # cologne1-like: the 6 s protected left (5 s yellow after it) is served permissively by the main phase
+    states = ["rrGGgg", "rrrrGG", "GGrrrr"]
+    assert dominated_phases(states, [29.0, 6.0, 29.0], [5.0, 5.0, 5.0]).tolist() == [False, True, False]
+    # ingolstadt-like: the same left with a 3 s yellow is worth its clearance
+    assert not dominated_phases(states, [38.0, 6.0, 37.0], [3.0, 3.0, 3.0]).any()
+    # a long main phase is not dominated by a short overlap phase that adds a stream to it
+    assert not dominated_phases(["GGrr", "GGGr", "rrrG"], [30.0, 3.0, 20.0], [3.0, 3.0, 3.0]).any()
