@@ -14,16 +14,18 @@ The plans are "serve phase p for g seconds, then the best other phase"; their pr
 vehicle-seconds of queueing are evaluated for all (p, g) at once, and a small OR-Tools model
 (a min-cost-flow shortest path over the plans) picks
 the plan subject to minimum/maximum green, the program's own yellow and all-red after each green,
-and a maximum red time per lane that bounds the cycle so that no approach with demand starves.
+and a maximum red time that bounds the cycle so that no approach with demand starves (per phase;
+per lane with ``starvation_per_lane``).
 Every plan is capacity-aware (after Gregoire et al. 2015): a lane discharges only as far as its
 exits have room, i.e. their free storage plus what the downstream signal's published plan (or
 the saturation flow, for an unsignalised exit) takes out of them. Green states the program holds
 for less than the minimum green, or whose streams another green state also serves (e.g. a
-protected left that the main phase serves permissively), are not chosen on their own (unless
-some stream is green only there). Only the first stage is
+protected left that the main phase serves permissively, where its yellow and all-red cost most
+of its green), are not chosen on their own (unless some stream is green only there). Only the first stage is
 applied; the next decision re-plans with fresh detector data. A change of phase waits (after the
 yellow and all-red) until no vehicle of the ending streams is left standing inside the junction
-on a path that crosses a stream the next phase releases, as a junction-box camera would report:
+(with ``box_conflicts_only``: on a path that crosses a stream the next phase releases), as a
+junction-box camera would report:
 phase orders other than the program's may otherwise lock the junction up.
 
 Under lasting oversaturation (for 3 minutes at least a tenth of the approaches queued beyond the
@@ -68,10 +70,10 @@ class KnotenParams:
     detector_segment_m: float = 30.0
     approach_speed_factor: float = 0.8
     clear_junction: bool = True
-    box_conflicts_only: bool = True
+    box_conflicts_only: bool = False
     skip_subset_phases: bool = True
     capacity_aware: bool = True
-    starvation_per_lane: bool = True
+    starvation_per_lane: bool = False
     hidden_queue: bool = True
     skip_short_phases: bool = True
     plan_jam_share: float = 0.1
