@@ -41,7 +41,7 @@ SCENARIOS: dict[str, tuple[str, float | None, float | None]] = {
 }
 BASELINES = ["static", "actuated", "webster", "max-pressure"]
 REFERENCE_BEST_S = {
-    "cologne1": 19.0,
+    "cologne1": 23.6,
     "cologne3": 35.7,
     "ingolstadt1": 14.5,
     "ingolstadt7": 33.3,
@@ -132,7 +132,7 @@ def report(out: Path, scenarios: list[str]) -> None:
         ratio_txt = f"{ratio:.3f}" if ratio is not None else "–"
         ref_txt = f"{means['knoten'] / ref:.3f}" if "knoten" in means and ref else "–"
         seeds = sorted({len(k["runs"]) for c in names if (k := _load(out, sc, c)) is not None})
-        sc = f"{sc} ({'/'.join(map(str, seeds))} seeds)"
+        sc = f"{sc} ({'/'.join(map(str, seeds))} seeds)" if seeds else f"{sc} (unmeasured)"
         print(
             f"| {sc} | "
             + " | ".join(cells)
