@@ -50,6 +50,15 @@ class Intersection:
         default_factory=list
     )  # per in-lane: upstream chain, stop line last
     approach_lengths_m: list[list[float]] = field(default_factory=list)  # lengths of those lanes
+    yellow_after_s: list[float] = field(default_factory=list)  # per green phase: its own yellow
+    all_red_after_s: list[float] = field(default_factory=list)  # per green phase: its own all-red
+    link_out: list[str] = field(default_factory=list)  # per link: its first exit lane ("" if none)
+
+    def clearance_s(self, phase: int) -> tuple[float, float]:
+        """Yellow and all-red shown when green ``phase`` ends (the program's own for that phase)."""
+        if self.yellow_after_s:
+            return self.yellow_after_s[phase], self.all_red_after_s[phase]
+        return self.yellow_s, self.all_red_s
 
     @property
     def n_phases(self) -> int:
@@ -65,6 +74,46 @@ class Intersection:
 def is_green_phase(state: str) -> bool:
     """A phase state that gives green to some link and shows no yellow."""
     return any(c in GREEN for c in state) and not any(c in "yY" for c in state)
+
+
+def _green_links(state: str) -> set[int]:
+    return {i for i, c in enumerate(state) if c in GREEN}
+
+
+def program_clearances(
+    phases: list[ProgramPhase], greens: list[str], default_yellow_s: float
+) -> tuple[list[float], list[float]]:
+    """Per green state, the yellow and all-red the program shows when it ends.
+
+    After each occurrence of a green state in the program, following green phases that keep all of
+    its greens (overlaps that only add streams) are passed over; then the yellow phases that follow
+    make up its yellow and the all-red phases (shorter than 10 s) after them its all-red. A green
+    state the program leaves without a yellow gets ``default_yellow_s`` (the intersection's longest
+    yellow). Several occurrences: the longest clearance counts.
+    """
+    n = len(phases)
+    yellow = [0.0] * len(greens)
+    red = [0.0] * len(greens)
+    for i, ph in enumerate(phases):
+        if ph.state not in greens:
+            continue
+        g = greens.index(ph.state)
+        keep = _green_links(ph.state)
+        j = (i + 1) % n
+        steps = 0
+        while steps < n and is_green_phase(phases[j].state) and keep <= _green_links(phases[j].state):
+            j, steps = (j + 1) % n, steps + 1
+        y = 0.0
+        while steps < n and any(c in "yY" for c in phases[j].state):
+            y += phases[j].duration_s
+            j, steps = (j + 1) % n, steps + 1
+        r = 0.0
+        while steps < n and not any(c in "GgyY" for c in phases[j].state) and phases[j].duration_s < 10:
+            r += phases[j].duration_s
+            j, steps = (j + 1) % n, steps + 1
+        yellow[g] = max(yellow[g], y if y > 0 else default_yellow_s)
+        red[g] = max(red[g], r)
+    return yellow, red
 
 
 def transition_state(from_state: str, to_state: str, kind: str) -> str:
@@ -139,6 +188,8 @@ def build_intersection(
             elif c == "g":
                 served[p, lane] += 0.5
     served /= np.maximum(1.0, n_links_of_lane)[None, :]
+    longest_yellow_s = max(3.0, max(yellows, default=3.0))
+    yellow_after, red_after = program_clearances(phases, greens, longest_yellow_s)
     return Intersection(
         tls_id=tls_id,
         program_id=program_id,
@@ -146,7 +197,7 @@ def build_intersection(
         phases=phases,
         green_states=greens,
         green_durations_s=durations,
-        yellow_s=max(3.0, max(yellows, default=3.0)),
+        yellow_s=longest_yellow_s,
         all_red_s=max(reds, default=0.0),
         in_lanes=in_lanes,
         out_lanes=out_lanes,
@@ -155,4 +206,7 @@ def build_intersection(
         served=served,
         link_in=link_in,
         link_out_lanes=[lane_out.get(x, []) for x in in_lanes],
+        yellow_after_s=yellow_after,
+        all_red_after_s=red_after,
+        link_out=[next((o for _, o in conns if o), "") for conns in links],
     )

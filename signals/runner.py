@@ -68,6 +68,7 @@ class RunSpec:
             controllers=tuple(sc["controllers"]),
             kpis=tuple(sc["kpis"]),
             extra_options=dict(sc["extra_options"]),
+            demand_scale=float(sc.get("demand_scale", 1.0)),
         )
         return RunSpec(
             scenario=scenario,

@@ -42,6 +42,7 @@ class Scenario:
     controllers: tuple[str, ...] = DEFAULT_CONTROLLERS
     kpis: tuple[str, ...] = DEFAULT_KPIS
     extra_options: dict[str, str] = field(default_factory=dict)
+    demand_scale: float = 1.0  # SUMO --scale: every vehicle of the demand inserted this many times
 
     def with_window(self, begin_s: float | None, end_s: float | None) -> Scenario:
         """A copy with another evaluation window (validated)."""
@@ -49,6 +50,13 @@ class Scenario:
         end = self.end_s if end_s is None else float(end_s)
         _check_window(begin, end, self.name)
         return replace(self, begin_s=begin, end_s=end)
+
+    def scaled(self, factor: float) -> Scenario:
+        """A copy with the demand scaled by ``factor`` (SUMO ``--scale``), named ``<name>x<factor>``."""
+        if not factor > 0:
+            raise ScenarioError(f"{self.name}: demand scale must be positive, got {factor:g}")
+        name = self.name if factor == 1.0 else f"{self.name}x{factor:g}"
+        return replace(self, name=name, demand_scale=float(factor))
 
 
 def _check_window(begin_s: float, end_s: float, where: str) -> None:

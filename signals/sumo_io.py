@@ -96,6 +96,8 @@ def base_options(
         "--log",
         str(workdir / "sumo.log"),
     ]
+    if scenario.demand_scale != 1.0:
+        args += ["--scale", f"{scenario.demand_scale:g}"]
     return args
 
 
@@ -154,6 +156,41 @@ def approach_chain(
         chain.insert(0, best)
         total += length[best]
     return chain
+
+
+def approach_ranges(
+    sumo: Any, inters: list[Intersection], range_m: float
+) -> dict[str, list[tuple[str, float]]]:
+    """Per incoming lane of ``inters``: the lanes within ``range_m`` before its stop line (upstream
+    lanes up to the previous signal included), each with the position on that lane from which a
+    vehicle counts (0: the whole lane)."""
+    pred = _predecessors(sumo)
+    controlled = {lane for inter in inters for lane in inter.in_lanes}
+    lengths: dict[str, float] = {}
+
+    def length(lane: str) -> float:
+        if lane not in lengths:
+            lengths[lane] = float(sumo.lane.getLength(lane))
+        return lengths[lane]
+
+    result: dict[str, list[tuple[str, float]]] = {}
+    for lane in controlled:
+        chain = [lane]
+        total = length(lane)
+        while total < range_m:
+            options = [x for x in pred.get(chain[0], []) if x not in chain and x not in controlled]
+            if not options:
+                break
+            best = max(options, key=length)
+            chain.insert(0, best)
+            total += length(best)
+        spans: list[tuple[str, float]] = []
+        behind = 0.0
+        for x in reversed(chain):
+            spans.append((x, max(0.0, length(x) - (range_m - behind))))
+            behind += length(x)
+        result[lane] = spans
+    return result
 
 
 def read_intersections(sumo: Any, range_m: float = 100.0) -> list[Intersection]:
@@ -316,4 +353,23 @@ def junction_box_lanes(sumo: Any, tls_id: str) -> list[list[str]]:
             lanes.append(lane)
             todo.extend(link[0] for link in sumo.lane.getLinks(lane) if link[0].startswith(":"))
         result.append(lanes)
+    return result
+
+
+def junction_box_foes(sumo: Any, tls_id: str, box_lanes: list[list[str]]) -> list[frozenset[int]]:
+    """Per controlled link of ``tls_id``, the links from other incoming lanes whose paths through
+    the junction cross or merge with its path (SUMO's internal foe lanes; ``box_lanes`` from
+    :func:`junction_box_lanes`)."""
+    origin = [conns[0][0] if conns else "" for conns in sumo.trafficlight.getControlledLinks(tls_id)]
+    owner: dict[str, set[int]] = {}
+    for j, lanes in enumerate(box_lanes):
+        for lane in lanes:
+            owner.setdefault(lane, set()).add(j)
+    result: list[frozenset[int]] = []
+    for i, lanes in enumerate(box_lanes):
+        foes: set[int] = set()
+        for lane in lanes:
+            for foe in sumo.lane.getInternalFoes(lane):
+                foes |= owner.get(foe, set())
+        result.append(frozenset(j for j in foes if j != i and origin[j] != origin[i]))
     return result

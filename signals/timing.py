@@ -90,7 +90,7 @@ def webster_plan(
 ) -> FixedPlan:
     """Cycle and splits minimising Webster's delay over the candidate cycles (splits by CP-SAT)."""
     y = critical_ratios(inter, lane_flow_veh_h)
-    lost_s = inter.n_phases * (inter.yellow_s + inter.all_red_s)
+    lost_s = sum(sum(inter.clearance_s(p)) for p in range(inter.n_phases))
     phase_flow = np.zeros(inter.n_phases)
     for lane in range(len(inter.in_lanes)):
         if inter.served[:, lane].max() > 0:
@@ -117,9 +117,10 @@ def plan_phases(inter: Intersection, plan: FixedPlan) -> list[tuple[float, str, 
         a, b = inter.green_states[p], inter.green_states[(p + 1) % n]
         g = float(plan.greens_s[p])
         phases.append((g, a, g, g))
-        phases.append((inter.yellow_s, transition_state(a, b, "y"), inter.yellow_s, inter.yellow_s))
-        if inter.all_red_s > 0:
-            phases.append((inter.all_red_s, transition_state(a, b, "r"), inter.all_red_s, inter.all_red_s))
+        yellow_s, all_red_s = inter.clearance_s(p)  # the program's own clearance after this green
+        phases.append((yellow_s, transition_state(a, b, "y"), yellow_s, yellow_s))
+        if all_red_s > 0:
+            phases.append((all_red_s, transition_state(a, b, "r"), all_red_s, all_red_s))
     return phases
 
 
@@ -138,8 +139,8 @@ class Link:
 
 def green_start_s(plan: FixedPlan, inter: Intersection, phase: int) -> float:
     """Start of ``phase``'s green within the cycle (without offset)."""
-    step = inter.yellow_s + inter.all_red_s
-    return float(sum(plan.greens_s[:phase]) + phase * step)
+    clear = sum(sum(inter.clearance_s(p)) for p in range(phase))
+    return float(sum(plan.greens_s[:phase]) + clear)
 
 
 def coordinate_offsets(

@@ -255,7 +255,7 @@ def optimise_cmd(
 ) -> None:
     """Measured flows -> coordinated fixed-time plan (cycle, splits, offsets) as a SUMO tlLogic file,
     evaluated against the original programs."""
-    from signals.optimise import optimise
+    from signals.coordinate import optimise
     from signals.scenario import load_scenario
 
     scenario = load_scenario(scenario_path)

@@ -49,7 +49,9 @@ class PhaseDriver:
     """Drives one intersection through green phases with yellow and all-red transitions.
 
     The controller asks for a green phase; the driver inserts the transition and tracks elapsed
-    green and how long every phase has been red.
+    green and how long every phase has been red. The clearance is the site's, not the
+    controller's: when green ``A`` ends, the streams losing green get the yellow the program shows
+    after ``A``, then the program's all-red after it (:meth:`Intersection.clearance_s`).
 
     With ``box_lanes`` (per controlled link, the junction-internal lanes a vehicle on that link
     drives through) the all-red is extended, by at most ``max_clearance_s``, while vehicles of links
@@ -61,16 +63,15 @@ class PhaseDriver:
     def __init__(
         self,
         inter: Intersection,
-        yellow_s: float,
-        all_red_s: float,
         now_s: float,
         box_lanes: list[list[str]] | None = None,
         max_clearance_s: float = 10.0,
+        box_foes: list[frozenset[int]] | None = None,
     ) -> None:
         self.inter = inter
-        self.yellow_s = yellow_s
-        self.all_red_s = all_red_s
+        self.all_red_s = 0.0  # of the transition under way
         self.box_lanes = box_lanes
+        self.box_foes = box_foes
         self.max_clearance_s = max_clearance_s
         self.red_since_s = now_s
         self.current = 0
@@ -119,17 +120,22 @@ class PhaseDriver:
         self.target = phase
         self.last_green_s[self.current] = now_s
         self.mode = "Y"
-        self.mode_until_s = now_s + self.yellow_s
+        yellow_s, self.all_red_s = self.inter.clearance_s(self.current)
+        self.mode_until_s = now_s + yellow_s
         self.apply(sim)
 
     def _box_occupied(self, sim: Any) -> bool:
-        """Vehicles of links that lose their green are still inside the junction."""
+        """Vehicles of links that lose their green are still standing inside the junction (with
+        ``box_foes``: only where their path crosses a link the next phase releases)."""
         if not self.box_lanes:
             return False
         old, new = self.inter.green_states[self.current], self.inter.green_states[self.target]
+        gaining = {j for j, c in enumerate(new) if c in "Gg" and old[j] not in "Gg"}
         for i, lanes in enumerate(self.box_lanes):
             losing = i < len(old) and old[i] in "Gg" and new[i] not in "Gg"
-            if losing and any(sim.lane.getLastStepHaltingNumber(lane) for lane in lanes):
+            if not losing or (self.box_foes is not None and not (self.box_foes[i] & gaining)):
+                continue
+            if any(sim.lane.getLastStepHaltingNumber(lane) for lane in lanes):
                 return True
         return False
 

@@ -127,3 +127,27 @@ def test_scenario_yaml_with_net_and_routes(tiny_grid: Path, tmp_path: Path) -> N
     (folder / "scenario.yaml").write_text(f"net: {tiny_grid.parent / 'net.net.xml'}\nbegin: 50\nend: 10\n")
     with pytest.raises(ScenarioError, match=r"scenario\.yaml: begin"):
         load_scenario(folder)
+
+
+def test_stress_version_scales_the_demand_in_sumo(tiny_grid: Path, tmp_path: Path) -> None:
+    import libsumo
+
+    from signals.sumo_io import base_options
+
+    base = load_sumocfg(tiny_grid)
+    stress = base.scaled(1.5)
+    assert stress.name == f"{base.name}x1.5" and base.scaled(1.0) == base
+    with pytest.raises(ScenarioError, match="demand scale must be positive"):
+        base.scaled(0.0)
+    loaded = []
+    for sc in (base, stress):
+        libsumo.start(["sumo", *base_options(sc, tmp_path, [], end_s=100)])
+        try:
+            n = 0
+            for _ in range(100):
+                libsumo.simulationStep()
+                n += libsumo.simulation.getLoadedNumber()
+            loaded.append(n)
+        finally:
+            libsumo.close()
+    assert loaded[1] >= 1.4 * loaded[0] > 0

@@ -1,4 +1,4 @@
-"""Offline optimisation: measured flows -> coordinated fixed-time plan -> SUMO ``tlLogic`` file."""
+"""Coordinated fixed-time plans: measured flows -> coordinated plan -> SUMO ``tlLogic`` file."""
 
 from __future__ import annotations
 
