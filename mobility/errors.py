@@ -38,3 +38,15 @@ class UnknownStopError(MobilityError):
 
 class QueryError(MobilityError):
     """A routing query that cannot be understood (bad time, bad CSV row, ...)."""
+
+
+class StreetError(MobilityError):
+    """An OSM street network that cannot be read or used."""
+
+
+class NoRouteError(MobilityError):
+    """A door-to-door query without any itinerary; ``reason`` says why in words."""
+
+    def __init__(self, reason: str) -> None:
+        self.reason = reason
+        super().__init__(f"no route: {reason}")
