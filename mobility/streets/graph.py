@@ -165,7 +165,8 @@ def build_profile(osm: OsmWays, profile: str) -> ProfileGraph:
     if graph.number_of_nodes() == 0:
         keep: list[int] = []
     else:
-        keep = sorted(max(nx.strongly_connected_components(graph), key=lambda c: len(c)))
+        components: list[set[int]] = list(nx.strongly_connected_components(graph))
+        keep = sorted(max(components, key=len))
     pruned = graph.number_of_nodes() - len(keep)
     log.info("%s: %d nodes kept, %d pruned in islands", profile, len(keep), pruned)
     node = np.asarray(keep, dtype=np.int32)

@@ -52,7 +52,7 @@ def read_osm(path: str | Path) -> OsmWays:
     try:
         fp = osmium.FileProcessor(str(path)).with_locations()
         for obj in fp:
-            if obj.is_node():
+            if isinstance(obj, osmium.osm.Node):
                 if len(obj.tags) and any(k in obj.tags for k in NODE_KEYS):
                     tagged_nodes[obj.id] = {k: obj.tags[k] for k in NODE_KEYS if k in obj.tags}
             elif isinstance(obj, osmium.osm.Way):
