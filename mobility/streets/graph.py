@@ -165,8 +165,11 @@ def build_profile(osm: OsmWays, profile: str) -> ProfileGraph:
     if graph.number_of_nodes() == 0:
         keep: list[int] = []
     else:
-        components: list[set[int]] = list(nx.strongly_connected_components(graph))
-        keep = sorted(max(components, key=len))
+        best: set[int] = set()
+        for component in nx.strongly_connected_components(graph):
+            if len(component) > len(best):
+                best = set(component)
+        keep = sorted(best)
     pruned = graph.number_of_nodes() - len(keep)
     log.info("%s: %d nodes kept, %d pruned in islands", profile, len(keep), pruned)
     node = np.asarray(keep, dtype=np.int32)
