@@ -5,6 +5,7 @@ from __future__ import annotations
 import datetime as dt
 from collections.abc import Callable
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import click
 
@@ -12,6 +13,9 @@ from api.errors import CliError
 from api.progress import progress_bar
 from api.settings import Settings
 from mobility.errors import MobilityError
+
+if TYPE_CHECKING:
+    from mobility.raptor import Router
 
 TRANSFER_MODES = ("walk", "gtfs")
 
@@ -39,8 +43,10 @@ def _load(
     walk_radius_m: float,
     walk_speed_mps: float,
     cache: Path | None,
-) -> object:
-    from mobility.timetable import get_timetable, gtfs_footpaths, walk_footpaths
+) -> Router:
+    from mobility.cache import get_timetable
+    from mobility.footpaths import crow_fly_footpaths, gtfs_footpaths
+    from mobility.raptor import Router
 
     with progress_bar("Timetable") as update:
         tt, _ = get_timetable(list(gtfs), date, cache, lambda stage, done, total: update(done, total, stage))
@@ -48,10 +54,12 @@ def _load(
         click.echo(
             f"knoten: warning: no trips run on {date.isoformat()} in {', '.join(tt.feed_names)}", err=True
         )
-    tt.use_footpaths(
-        gtfs_footpaths(tt) if transfers == "gtfs" else walk_footpaths(tt, walk_radius_m, walk_speed_mps)
+    footpaths = (
+        gtfs_footpaths(tt)
+        if transfers == "gtfs"
+        else crow_fly_footpaths(tt, radius_m=walk_radius_m, speed_mps=walk_speed_mps)
     )
-    return tt
+    return Router(tt, footpaths)
 
 
 def _feed_options(func: Callable[..., None]) -> Callable[..., None]:
@@ -127,18 +135,15 @@ def route_batch(
 ) -> None:
     """Earliest arrival and fewest rides for every stop-to-stop query of a CSV file."""
     from mobility.batch import answer_queries, read_queries, resolve_queries, write_answers
-    from mobility.raptor import Router
-    from mobility.timetable import Timetable
 
     date = _parse_date(date_text)
     try:
         rows = read_queries(queries)
-        tt = _load(
+        router = _load(
             gtfs, date, transfers, walk_radius_m, walk_speed_mps, _cache_dir(settings, cache_dir, no_cache)
         )
-        assert isinstance(tt, Timetable)
-        batch = resolve_queries(tt, rows, queries.name)
-        arrival, rides = answer_queries(Router(tt), batch)
+        batch = resolve_queries(router.tt, rows, queries.name)
+        arrival, rides = answer_queries(router, batch)
         write_answers(out, batch.query_ids, arrival, rides)
     except MobilityError as exc:
         raise CliError(str(exc)) from None
@@ -180,9 +185,7 @@ def route(
     walk_speed_mps: float,
 ) -> None:
     """Print the journeys between two stops: each leg with route, stops and times."""
-    from mobility.journeys import describe_journey, format_gtfs_time, parse_gtfs_time
-    from mobility.raptor import Router
-    from mobility.timetable import Timetable
+    from mobility.journeys import Journey, describe_journey, format_gtfs_time, parse_gtfs_time
 
     if (depart is None) == (arrive_by is None):
         raise click.UsageError("give exactly one of --depart and --arrive-by")
@@ -192,20 +195,17 @@ def route(
     except ValueError as exc:
         raise click.BadParameter(str(exc)) from None
     try:
-        tt = _load(
+        router = _load(
             gtfs, date, transfers, walk_radius_m, walk_speed_mps, _cache_dir(settings, cache_dir, no_cache)
         )
-        assert isinstance(tt, Timetable)
+        tt = router.tt
         groups = []
         for label, stop_id in (("--from", from_stop), ("--to", to_stop)):
             index = tt.stop_index(stop_id)
             if index < 0:
                 raise CliError(f"{label}: unknown stop {stop_id!r}", 2)
             groups.append(tt.stop_group(index))
-        router = Router(tt)
         if from_stop == to_stop:
-            from mobility.raptor import Journey
-
             journeys = [Journey(when, when, [])]
         elif arrive_by is not None:
             journeys = router.latest_departure(groups[0], groups[1], when)
@@ -237,7 +237,8 @@ def build(
     dates: tuple[str, ...],
 ) -> None:
     """Build the timetables of the given dates ahead of time and store them in the cache."""
-    from mobility.timetable import build_timetable, cache_path, save_timetable
+    from mobility.cache import cache_path, save_timetable
+    from mobility.timetable import build_timetable
 
     target_dir = _cache_dir(settings, cache_dir, False)
     assert target_dir is not None

@@ -122,15 +122,10 @@ def run_one(
     batch_queries: int = 20000,
 ) -> dict:
     """Benchmark one dataset in this process."""
+    from mobility.cache import cache_path, load_cached, save_timetable
+    from mobility.footpaths import crow_fly_footpaths, gtfs_footpaths
     from mobility.raptor import Router
-    from mobility.timetable import (
-        build_timetable,
-        cache_path,
-        gtfs_footpaths,
-        load_cached,
-        save_timetable,
-        walk_footpaths,
-    )
+    from mobility.timetable import build_timetable
 
     day = dt.date.fromisoformat(date)
     result: dict = {"dataset": name, "date": date, "feeds": [f.name for f in feeds]}
@@ -150,21 +145,20 @@ def run_one(
     del tt
     start = time.perf_counter()
     tt = load_cached(target)
-    tt.use_footpaths(gtfs_footpaths(tt))
+    gtfs_paths = gtfs_footpaths(tt)
     result["load_s"] = time.perf_counter() - start
     start = time.perf_counter()
-    tt.use_footpaths(walk_footpaths(tt))
+    walk_paths = crow_fly_footpaths(tt)
     result["walk_footpaths_s"] = time.perf_counter() - start
 
     served = np.unique(tt.pat_stops)
     rng = np.random.default_rng(2026)
     pairs = [rng.choice(served, 2, replace=False) for _ in range(n_queries)]
     times = rng.integers(6 * 3600, 20 * 3600, size=n_queries)
-    walk = _latencies(Router(tt), pairs, times)
+    walk = _latencies(Router(tt, walk_paths), pairs, times)
     result.update({f"walk_{k}": v for k, v in walk.items() if k not in ("answers", "ms")})
-    result["walk_footpaths"] = len(tt.tr_to)
-    tt.use_footpaths(gtfs_footpaths(tt))
-    router = Router(tt)
+    result["walk_footpaths"] = walk_paths.n_paths
+    router = Router(tt, gtfs_paths)
     gtfs = _latencies(router, pairs, times)
     answers, ms = gtfs.pop("answers"), gtfs.pop("ms")
     result.update(gtfs)

@@ -1,4 +1,4 @@
-"""GTFS import: read a feed with gtfs-kit, check it and turn it into typed arrays with integer ids.
+"""GTFS import: read a feed's tables, check them and turn them into typed arrays with integer ids.
 
 Everything a timetable needs is converted once here: stop, route, trip and service ids become
 integer indices, GTFS times become seconds after "noon minus 12 h" of the service day, and
@@ -7,6 +7,11 @@ raises :class:`~mobility.errors.GtfsError` naming the file, line and field at fa
 
 Several feeds can be used together; each then gets a namespace (``"<namespace>:<id>"`` for every
 stop, route, trip and service id) so that ids of different agencies never collide.
+
+Reading is split so that files and downloads share it: :func:`read_feed_files` gives the raw bytes
+of every table of a zip or folder, :func:`read_table` turns one table's bytes into a DataFrame with
+gtfs-kit's column types, and one ``_parse_<table>`` function per table checks it and converts it.
+:func:`parse_feed` joins them into a :class:`GtfsFeed`; :func:`load_feed` does all of it for a path.
 """
 
 from __future__ import annotations
@@ -16,15 +21,28 @@ import datetime as dt
 import io
 import re
 import zipfile
+from collections.abc import Mapping
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
 
 import numpy as np
 import pandas as pd
 
 from mobility.errors import GtfsError
 
+WEEKDAYS = ("monday", "tuesday", "wednesday", "thursday", "friday", "saturday", "sunday")
+CALENDAR_COLUMNS = ("service_id", *WEEKDAYS, "start_date", "end_date")
+TABLES = (
+    "agency",
+    "stops",
+    "routes",
+    "trips",
+    "stop_times",
+    "calendar",
+    "calendar_dates",
+    "frequencies",
+    "transfers",
+)
 REQUIRED_FILES = ("agency.txt", "stops.txt", "routes.txt", "trips.txt", "stop_times.txt")
 REQUIRED_COLUMNS: dict[str, tuple[str, ...]] = {
     "agency": ("agency_timezone",),
@@ -32,23 +50,11 @@ REQUIRED_COLUMNS: dict[str, tuple[str, ...]] = {
     "routes": ("route_id",),
     "trips": ("route_id", "service_id", "trip_id"),
     "stop_times": ("trip_id", "arrival_time", "departure_time", "stop_id", "stop_sequence"),
-    "calendar": (
-        "service_id",
-        "monday",
-        "tuesday",
-        "wednesday",
-        "thursday",
-        "friday",
-        "saturday",
-        "sunday",
-        "start_date",
-        "end_date",
-    ),
+    "calendar": CALENDAR_COLUMNS,
     "calendar_dates": ("service_id", "date", "exception_type"),
     "frequencies": ("trip_id", "start_time", "end_time", "headway_secs"),
     "transfers": ("from_stop_id", "to_stop_id"),
 }
-WEEKDAYS = ("monday", "tuesday", "wednesday", "thursday", "friday", "saturday", "sunday")
 _TIME_RE = re.compile(r"^\s*(\d{1,3}):([0-5]\d):([0-5]\d)\s*$")
 _DATE_RE = re.compile(r"^\s*(\d{4})(\d{2})(\d{2})\s*$")
 
@@ -96,10 +102,10 @@ class GtfsFeed:
     freq_start_s: np.ndarray
     freq_end_s: np.ndarray
     freq_headway_s: np.ndarray
-    tr_from: np.ndarray  # int32 stop index
-    tr_to: np.ndarray
-    tr_type: np.ndarray  # int8 (empty = 0)
-    tr_min_time_s: np.ndarray  # int32 (empty = 0)
+    xfer_from: np.ndarray  # transfers.txt rows: int32 stop index
+    xfer_to: np.ndarray
+    xfer_type: np.ndarray  # int8 (empty = 0)
+    xfer_min_time_s: np.ndarray  # int32 (empty = 0)
 
     def service_active(self, date: dt.date) -> np.ndarray:
         """Boolean mask over ``service_ids``: does the service run on ``date``?"""
@@ -137,70 +143,90 @@ def _line(index: int) -> int:
     return int(index) + 2
 
 
-def _list_files(path: Path) -> dict[str, int]:
+def read_feed_files(path: Path) -> dict[str, bytes]:
+    """The raw bytes of every table a timetable reads (``"stops.txt"`` → bytes) from a zip or folder.
+
+    Raises
+    ------
+    GtfsError
+        When the path does not exist or is not a readable zip file.
+    """
+    name = path.name
+    if not path.exists():
+        raise GtfsError(name, f"no such file or folder: {path}")
+    wanted = {f"{t}.txt" for t in TABLES}
     if path.is_dir():
-        return {p.name: p.stat().st_size for p in path.iterdir() if p.is_file()}
-    with zipfile.ZipFile(path) as zf:
-        return {Path(i.filename).name: i.file_size for i in zf.infolist() if not i.is_dir()}
+        return {p.name: p.read_bytes() for p in path.iterdir() if p.is_file() and p.name in wanted}
+    try:
+        with zipfile.ZipFile(path) as zf:
+            return {
+                Path(i.filename).name: zf.read(i.filename)
+                for i in zf.infolist()
+                if not i.is_dir() and Path(i.filename).name in wanted
+            }
+    except (zipfile.BadZipFile, OSError) as exc:
+        raise GtfsError(name, f"not a zip file ({exc})") from None
 
 
-def _open_text(path: Path, filename: str) -> io.TextIOBase:
-    if path.is_dir():
-        return open(path / filename, encoding="utf-8-sig", newline="")
-    zf = zipfile.ZipFile(path)
-    inner = next(i.filename for i in zf.infolist() if Path(i.filename).name == filename)
-    return io.TextIOWrapper(zf.open(inner), encoding="utf-8-sig", newline="")
-
-
-def _locate_unreadable_value(path: Path, name: str, exc: Exception) -> GtfsError:
-    """Find the cell that made gtfs-kit's typed read fail, by a plain CSV scan with the same dtypes."""
-    from gtfs_kit import constants as gk_constants
-
-    for table, dtypes in gk_constants.DTYPES.items():
-        filename = f"{table}.txt"
-        try:
-            handle = _open_text(path, filename)
-        except (StopIteration, FileNotFoundError, KeyError):
-            continue
-        with handle:
-            reader = csv.reader(handle)
-            header = [h.strip() for h in next(reader, [])]
-            checks = []
-            for col, kind in dtypes.items():
-                if col in header and str(kind) not in ("str", "string", "object"):
-                    checks.append((header.index(col), col, str(kind).lower()))
-            for lineno, row in enumerate(reader, start=2):
-                for pos, col, kind in checks:
-                    value = row[pos].strip() if pos < len(row) else ""
-                    if value in ("", "nan", "NaN", "null"):
-                        continue
-                    try:
-                        number = float(value)
-                        if "int" in kind and not number.is_integer():
-                            raise ValueError(value)
-                    except ValueError:
-                        return GtfsError(name, f"not a number: {value!r}", filename, lineno, col)
-    return GtfsError(name, f"cannot be read: {exc}")
-
-
-def _read_with_wide_ints(gk: Any, path: Path) -> Any:
-    """``gtfs_kit.read_feed`` with 64-bit integer columns.
+def _dtypes(table: str) -> dict[str, str]:
+    """gtfs-kit's column types of ``table``, with 16-bit integers widened to 64 bits.
 
     gtfs-kit declares headway_secs, min_transfer_time and transfer_duration as Int16, which
-    overflows on valid feeds (a headway of 50 400 s in the Helsinki feed); widen them while reading.
+    overflows on valid feeds (a headway of 50 400 s in the Helsinki feed).
     """
     from gtfs_kit import constants as gk_constants
 
-    original = gk_constants.DTYPES
-    widened = {
-        table: {col: ("Int64" if str(kind) == "Int16" else kind) for col, kind in cols.items()}
-        for table, cols in original.items()
+    return {
+        col: ("Int64" if str(kind) == "Int16" else str(kind))
+        for col, kind in gk_constants.DTYPES.get(table, {}).items()
     }
-    gk_constants.DTYPES = widened
+
+
+def _locate_unreadable_value(data: bytes, name: str, table: str, exc: Exception) -> GtfsError:
+    """Find the cell that made the typed read of ``table`` fail, by a plain CSV scan."""
+    filename = f"{table}.txt"
+    reader = csv.reader(io.StringIO(data.decode("utf-8-sig", errors="replace")))
+    header = [h.strip() for h in next(reader, [])]
+    checks = [
+        (header.index(col), col, kind.lower())
+        for col, kind in _dtypes(table).items()
+        if col in header and kind not in ("str", "string", "object")
+    ]
+    for lineno, row in enumerate(reader, start=2):
+        for pos, col, kind in checks:
+            value = row[pos].strip() if pos < len(row) else ""
+            if value in ("", "nan", "NaN", "null"):
+                continue
+            try:
+                number = float(value)
+                if "int" in kind and not number.is_integer():
+                    raise ValueError(value)
+            except ValueError:
+                return GtfsError(name, f"not a number: {value!r}", filename, lineno, col)
+    return GtfsError(name, f"cannot be read: {exc}", filename)
+
+
+def read_table(data: bytes, table: str, name: str = "feed") -> pd.DataFrame | None:
+    """One GTFS table from its CSV bytes, typed as gtfs-kit types it; None when it has no rows.
+
+    Column names are stripped of white space, ``""``, ``" "``, ``nan`` and ``null`` are missing
+    values. A value that cannot be read raises :class:`GtfsError` naming its line and column.
+    """
+    if not data.strip():
+        return None
     try:
-        return gk.read_feed(path, dist_units="km")
-    finally:
-        gk_constants.DTYPES = original
+        df = pd.read_csv(
+            io.BytesIO(data),
+            dtype=_dtypes(table),  # type: ignore[arg-type]
+            na_values=["", " ", "nan", "NaN", "null"],
+            keep_default_na=True,
+            dtype_backend="numpy_nullable",
+            encoding="utf-8-sig",
+        )
+    except Exception as exc:
+        raise _locate_unreadable_value(data, name, table, exc) from None
+    df.columns = [str(c).strip() for c in df.columns]
+    return None if df.empty else df
 
 
 def _require_columns(name: str, table: str, df: pd.DataFrame) -> None:
@@ -257,6 +283,7 @@ def _lookup(
     filename: str,
     field: str,
     what: str,
+    *,
     allow_empty: bool,
     strict: bool = True,
 ) -> np.ndarray:
@@ -296,6 +323,231 @@ def _unique_index(series: pd.Series, name: str, filename: str, field: str) -> pd
     return index
 
 
+Arrays = dict[str, np.ndarray]
+
+
+def _float_column(df: pd.DataFrame, col: str) -> np.ndarray:
+    if col not in df.columns:
+        return np.full(len(df), np.nan)
+    return pd.to_numeric(df[col], errors="coerce").to_numpy(dtype=np.float64, na_value=np.nan)
+
+
+def _text_column(df: pd.DataFrame, col: str) -> np.ndarray:
+    return _strings(df[col]) if col in df.columns else np.full(len(df), "", dtype=object)
+
+
+def _parse_stops(stops: pd.DataFrame, name: str) -> tuple[pd.Index, Arrays]:
+    index = _unique_index(stops["stop_id"], name, "stops.txt", "stop_id")
+    if "parent_station" in stops.columns:
+        parent = _lookup(
+            stops["parent_station"], index, name, "stops.txt", "parent_station", "stop",
+            allow_empty=True, strict=False,
+        )  # fmt: skip
+    else:
+        parent = np.full(len(stops), -1, dtype=np.int32)
+    return index, {
+        "stop_names": _text_column(stops, "stop_name"),
+        "stop_lat": _float_column(stops, "stop_lat"),
+        "stop_lon": _float_column(stops, "stop_lon"),
+        "stop_location_type": _int_column(stops, "location_type", 0).astype(np.int8),
+        "stop_parent": parent,
+    }
+
+
+def _parse_routes(routes: pd.DataFrame, name: str) -> tuple[pd.Index, Arrays]:
+    index = _unique_index(routes["route_id"], name, "routes.txt", "route_id")
+    return index, {
+        "route_short_names": _text_column(routes, "route_short_name"),
+        "route_long_names": _text_column(routes, "route_long_name"),
+        "route_types": _int_column(routes, "route_type", 3).astype(np.int32),
+    }
+
+
+def _parse_calendars(
+    cal: pd.DataFrame | None, cd: pd.DataFrame | None, trips: pd.DataFrame, name: str
+) -> tuple[pd.Index, Arrays]:
+    """calendar.txt and calendar_dates.txt; service ids are those of both files and of trips.txt."""
+    values = [_strings(df["service_id"]) for df in (cal, cd, trips) if df is not None]
+    index = pd.Index(pd.unique(np.concatenate(values)))
+    out: Arrays = {
+        "cal_service": np.zeros(0, dtype=np.int32),
+        "cal_weekdays": np.zeros((0, 7), dtype=bool),
+        "cal_start": np.zeros(0, dtype=np.int32),
+        "cal_end": np.zeros(0, dtype=np.int32),
+        "cd_service": np.zeros(0, dtype=np.int32),
+        "cd_date": np.zeros(0, dtype=np.int32),
+        "cd_exception": np.zeros(0, dtype=np.int8),
+    }
+    if cal is not None:
+        weekdays = np.zeros((len(cal), 7), dtype=bool)
+        for i, day in enumerate(WEEKDAYS):
+            weekdays[:, i] = _int_column(cal, day, 0) == 1
+        out["cal_service"] = index.get_indexer(_strings(cal["service_id"])).astype(np.int32)
+        out["cal_weekdays"] = weekdays
+        out["cal_start"] = _parse_dates(cal["start_date"], name, "calendar.txt", "start_date")
+        out["cal_end"] = _parse_dates(cal["end_date"], name, "calendar.txt", "end_date")
+    if cd is not None:
+        exception = _int_column(cd, "exception_type", 0).astype(np.int8)
+        bad = ~np.isin(exception, (1, 2))
+        if bad.any():
+            row = int(np.flatnonzero(bad)[0])
+            raise GtfsError(
+                name, "exception_type must be 1 or 2", "calendar_dates.txt", _line(row), "exception_type"
+            )
+        out["cd_service"] = index.get_indexer(_strings(cd["service_id"])).astype(np.int32)
+        out["cd_date"] = _parse_dates(cd["date"], name, "calendar_dates.txt", "date")
+        out["cd_exception"] = exception
+    return index, out
+
+
+def _parse_trips(
+    trips: pd.DataFrame, name: str, routes: pd.Index, services: pd.Index
+) -> tuple[pd.Index, Arrays]:
+    index = _unique_index(trips["trip_id"], name, "trips.txt", "trip_id")
+    route = _lookup(
+        trips["route_id"], routes, name, "trips.txt", "route_id", "route", allow_empty=True, strict=False
+    )
+    return index, {
+        "trip_route": route,
+        "trip_service": services.get_indexer(_strings(trips["service_id"])).astype(np.int32),
+        "trip_headsigns": _text_column(trips, "trip_headsign"),
+    }
+
+
+def _parse_stop_times(st: pd.DataFrame, name: str, trips: pd.Index, stops: pd.Index) -> Arrays:
+    """Stop times sorted by trip and stop_sequence; rows of trips that trips.txt lacks are ignored."""
+    f = "stop_times.txt"
+    st_trip = _lookup(st["trip_id"], trips, name, f, "trip_id", "trip", allow_empty=False, strict=False)
+    st_stop = _lookup(st["stop_id"], stops, name, f, "stop_id", "stop", allow_empty=False)
+    seq_na = st["stop_sequence"].isna().to_numpy()
+    if seq_na.any():
+        raise GtfsError(
+            name, "empty stop_sequence", f, _line(int(np.flatnonzero(seq_na)[0])), "stop_sequence"
+        )
+    seq = st["stop_sequence"].to_numpy(dtype=np.int64)
+    arr = parse_gtfs_times(st["arrival_time"], name, f, "arrival_time")
+    dep = parse_gtfs_times(st["departure_time"], name, f, "departure_time")
+    order = np.lexsort((seq, st_trip))
+    order = order[st_trip[order] >= 0]
+    trip_sorted = st_trip[order]
+    same = (trip_sorted[1:] == trip_sorted[:-1]) & (seq[order][1:] == seq[order][:-1])
+    if same.any():
+        row = int(order[int(np.flatnonzero(same)[0]) + 1])
+        raise GtfsError(name, "stop_sequence repeated within the trip", f, _line(row), "stop_sequence")
+    st_off = np.zeros(len(trips) + 1, dtype=np.int64)
+    np.cumsum(np.bincount(trip_sorted, minlength=len(trips)), out=st_off[1:])
+    return {
+        "st_off": st_off,
+        "st_stop": st_stop[order],
+        "st_arr_s": arr[order],
+        "st_dep_s": dep[order],
+        "st_pickup": (_int_column(st, "pickup_type", 0) != 1).astype(np.uint8)[order],
+        "st_dropoff": (_int_column(st, "drop_off_type", 0) != 1).astype(np.uint8)[order],
+    }
+
+
+def _parse_frequencies(fr: pd.DataFrame | None, name: str, trips: pd.Index) -> Arrays:
+    """frequencies.txt; rows of unknown trips are ignored."""
+    if fr is None:
+        empty = np.zeros(0, dtype=np.int32)
+        return {"freq_trip": empty, "freq_start_s": empty, "freq_end_s": empty, "freq_headway_s": empty}
+    f = "frequencies.txt"
+    trip = _lookup(fr["trip_id"], trips, name, f, "trip_id", "trip", allow_empty=False, strict=False)
+    start = parse_gtfs_times(fr["start_time"], name, f, "start_time")
+    end = parse_gtfs_times(fr["end_time"], name, f, "end_time")
+    headway = _int_column(fr, "headway_secs", 0).astype(np.int32)
+    bad = headway <= 0
+    if bad.any():
+        row = int(np.flatnonzero(bad)[0])
+        raise GtfsError(name, "headway_secs must be a positive number", f, _line(row), "headway_secs")
+    known = trip >= 0
+    return {
+        "freq_trip": trip[known],
+        "freq_start_s": start[known],
+        "freq_end_s": end[known],
+        "freq_headway_s": headway[known],
+    }
+
+
+def _parse_transfers(tr: pd.DataFrame | None, name: str, stops: pd.Index) -> Arrays:
+    """transfers.txt rows between two known stops (trip-to-trip rules and unknown stops are ignored)."""
+    if tr is None:
+        empty = np.zeros(0, dtype=np.int32)
+        return {
+            "xfer_from": empty,
+            "xfer_to": empty,
+            "xfer_type": empty.astype(np.int8),
+            "xfer_min_time_s": empty,
+        }
+    f = "transfers.txt"
+    frm = _lookup(tr["from_stop_id"], stops, name, f, "from_stop_id", "stop", allow_empty=True, strict=False)
+    to = _lookup(tr["to_stop_id"], stops, name, f, "to_stop_id", "stop", allow_empty=True, strict=False)
+    known = (frm >= 0) & (to >= 0)
+    return {
+        "xfer_from": frm[known],
+        "xfer_to": to[known],
+        "xfer_type": _int_column(tr, "transfer_type", 0).astype(np.int8)[known],
+        "xfer_min_time_s": _int_column(tr, "min_transfer_time", 0).astype(np.int32)[known],
+    }
+
+
+def _check_files(files: Mapping[str, bytes], name: str) -> None:
+    for filename in REQUIRED_FILES:
+        if not files.get(filename, b"").strip():
+            raise GtfsError(name, "required file is missing or empty", filename)
+    if not files.get("calendar.txt", b"").strip() and not files.get("calendar_dates.txt", b"").strip():
+        raise GtfsError(name, "required file is missing: calendar.txt or calendar_dates.txt", "calendar.txt")
+
+
+def _read_tables(files: Mapping[str, bytes], name: str) -> dict[str, pd.DataFrame | None]:
+    tables = {t: read_table(files.get(f"{t}.txt", b""), t, name) for t in TABLES}
+    for table in REQUIRED_FILES:
+        if tables[table.removesuffix(".txt")] is None:
+            raise GtfsError(name, "required file has no rows", table)
+    for table, df in tables.items():
+        if df is not None:
+            _require_columns(name, table, df)
+    return tables
+
+
+def parse_feed(files: Mapping[str, bytes], name: str, namespace: str = "") -> GtfsFeed:
+    """Check and convert a feed given as ``{"stops.txt": bytes, ...}`` (see :func:`load_feed`)."""
+    _check_files(files, name)
+    tables = _read_tables(files, name)
+    agency, stops, routes, trips, stop_times = (
+        t for t in (tables[k] for k in ("agency", "stops", "routes", "trips", "stop_times")) if t is not None
+    )
+    zones = agency["agency_timezone"].dropna()
+    stop_index, stop_arrays = _parse_stops(stops, name)
+    route_index, route_arrays = _parse_routes(routes, name)
+    service_index, calendar_arrays = _parse_calendars(
+        tables["calendar"], tables["calendar_dates"], trips, name
+    )
+    trip_index, trip_arrays = _parse_trips(trips, name, route_index, service_index)
+    prefix = f"{namespace}:" if namespace else ""
+
+    def ns(index: pd.Index) -> np.ndarray:
+        values = index.to_numpy(dtype=object)
+        return np.array([prefix + v for v in values], dtype=object) if prefix else values
+
+    return GtfsFeed(
+        name=name,
+        namespace=namespace,
+        timezone=str(zones.iloc[0]) if len(zones) else "",
+        stop_ids=ns(stop_index),
+        route_ids=ns(route_index),
+        trip_ids=ns(trip_index),
+        service_ids=ns(service_index),
+        **stop_arrays,
+        **route_arrays,
+        **trip_arrays,
+        **calendar_arrays,
+        **_parse_stop_times(stop_times, name, trip_index, stop_index),
+        **_parse_frequencies(tables["frequencies"], name, trip_index),
+        **_parse_transfers(tables["transfers"], name, stop_index),
+    )
+
+
 def load_feed(path: str | Path, namespace: str = "") -> GtfsFeed:
     """Read and check one GTFS feed (zip file or folder).
 
@@ -312,240 +564,5 @@ def load_feed(path: str | Path, namespace: str = "") -> GtfsFeed:
     GtfsError
         When a required file or column is missing, or a value is unusable (file, line and field).
     """
-    import gtfs_kit as gk
-
     path = Path(path)
-    name = path.name
-    if not path.exists():
-        raise GtfsError(name, f"no such file or folder: {path}")
-    try:
-        files = _list_files(path)
-    except zipfile.BadZipFile as exc:
-        raise GtfsError(name, f"not a zip file ({exc})") from None
-    for filename in REQUIRED_FILES:
-        if files.get(filename, 0) == 0:
-            raise GtfsError(name, "required file is missing or empty", filename)
-    if files.get("calendar.txt", 0) == 0 and files.get("calendar_dates.txt", 0) == 0:
-        raise GtfsError(name, "required file is missing: calendar.txt or calendar_dates.txt", "calendar.txt")
-    try:
-        feed = _read_with_wide_ints(gk, path)
-    except Exception as exc:
-        raise _locate_unreadable_value(path, name, exc) from None
-
-    tables: dict[str, pd.DataFrame | None] = {
-        t: getattr(feed, t, None)
-        for t in (
-            "agency",
-            "stops",
-            "routes",
-            "trips",
-            "stop_times",
-            "calendar",
-            "calendar_dates",
-            "frequencies",
-            "transfers",
-        )
-    }
-    for table in ("agency", "stops", "routes", "trips", "stop_times"):
-        if tables[table] is None:
-            raise GtfsError(name, "required file has no rows", f"{table}.txt")
-    for table, df in tables.items():
-        if df is not None:
-            _require_columns(name, table, df)
-    prefix = f"{namespace}:" if namespace else ""
-
-    agency = tables["agency"]
-    assert agency is not None
-    timezone = (
-        str(agency["agency_timezone"].dropna().iloc[0]) if agency["agency_timezone"].notna().any() else ""
-    )
-
-    # stops
-    stops = tables["stops"]
-    assert stops is not None
-    stop_index = _unique_index(stops["stop_id"], name, "stops.txt", "stop_id")
-    loc_type = _int_column(stops, "location_type", 0).astype(np.int8)
-    if "parent_station" in stops.columns:
-        parent = _lookup(
-            stops["parent_station"], stop_index, name, "stops.txt", "parent_station", "stop", True, False
-        )
-    else:
-        parent = np.full(len(stops), -1, dtype=np.int32)
-    lat = (
-        pd.to_numeric(stops["stop_lat"], errors="coerce").to_numpy(dtype=np.float64, na_value=np.nan)
-        if "stop_lat" in stops.columns
-        else np.full(len(stops), np.nan)
-    )
-    lon = (
-        pd.to_numeric(stops["stop_lon"], errors="coerce").to_numpy(dtype=np.float64, na_value=np.nan)
-        if "stop_lon" in stops.columns
-        else np.full(len(stops), np.nan)
-    )
-    stop_names = _strings(stops["stop_name"]) if "stop_name" in stops.columns else np.full(len(stops), "")
-
-    # routes
-    routes = tables["routes"]
-    assert routes is not None
-    route_index = _unique_index(routes["route_id"], name, "routes.txt", "route_id")
-    short = _strings(routes["route_short_name"]) if "route_short_name" in routes else np.full(len(routes), "")
-    long_ = _strings(routes["route_long_name"]) if "route_long_name" in routes else np.full(len(routes), "")
-    rtype = _int_column(routes, "route_type", 3).astype(np.int32)
-
-    # calendars
-    service_values: list[np.ndarray] = []
-    cal = tables["calendar"]
-    cd = tables["calendar_dates"]
-    trips = tables["trips"]
-    assert trips is not None
-    for df in (cal, cd, trips):
-        if df is not None:
-            service_values.append(_strings(df["service_id"]))
-    service_index = pd.Index(pd.unique(np.concatenate(service_values)))
-    if cal is not None:
-        cal_service = service_index.get_indexer(_strings(cal["service_id"])).astype(np.int32)
-        weekdays = np.zeros((len(cal), 7), dtype=bool)
-        for i, day in enumerate(WEEKDAYS):
-            weekdays[:, i] = _int_column(cal, day, 0) == 1
-        cal_start = _parse_dates(cal["start_date"], name, "calendar.txt", "start_date")
-        cal_end = _parse_dates(cal["end_date"], name, "calendar.txt", "end_date")
-    else:
-        cal_service = np.zeros(0, dtype=np.int32)
-        weekdays = np.zeros((0, 7), dtype=bool)
-        cal_start = cal_end = np.zeros(0, dtype=np.int32)
-    if cd is not None:
-        cd_service = service_index.get_indexer(_strings(cd["service_id"])).astype(np.int32)
-        cd_date = _parse_dates(cd["date"], name, "calendar_dates.txt", "date")
-        cd_exc = _int_column(cd, "exception_type", 0).astype(np.int8)
-        bad = ~np.isin(cd_exc, (1, 2))
-        if bad.any():
-            row = int(np.flatnonzero(bad)[0])
-            raise GtfsError(
-                name, "exception_type must be 1 or 2", "calendar_dates.txt", _line(row), "exception_type"
-            )
-    else:
-        cd_service = cd_date = np.zeros(0, dtype=np.int32)
-        cd_exc = np.zeros(0, dtype=np.int8)
-
-    # trips
-    trip_index = _unique_index(trips["trip_id"], name, "trips.txt", "trip_id")
-    trip_route = _lookup(trips["route_id"], route_index, name, "trips.txt", "route_id", "route", True, False)
-    trip_service = service_index.get_indexer(_strings(trips["service_id"])).astype(np.int32)
-    headsigns = _strings(trips["trip_headsign"]) if "trip_headsign" in trips else np.full(len(trips), "")
-
-    # stop_times
-    st = tables["stop_times"]
-    assert st is not None
-    # rows of trips that trips.txt does not define are ignored; an unknown stop is an error
-    st_trip = _lookup(st["trip_id"], trip_index, name, "stop_times.txt", "trip_id", "trip", False, False)
-    st_stop = _lookup(st["stop_id"], stop_index, name, "stop_times.txt", "stop_id", "stop", False)
-    seq_na = st["stop_sequence"].isna().to_numpy()
-    if seq_na.any():
-        row = int(np.flatnonzero(seq_na)[0])
-        raise GtfsError(name, "empty stop_sequence", "stop_times.txt", _line(row), "stop_sequence")
-    seq = st["stop_sequence"].to_numpy(dtype=np.int64)
-    arr = parse_gtfs_times(st["arrival_time"], name, "stop_times.txt", "arrival_time")
-    dep = parse_gtfs_times(st["departure_time"], name, "stop_times.txt", "departure_time")
-    pickup = (_int_column(st, "pickup_type", 0) != 1).astype(np.uint8)
-    dropoff = (_int_column(st, "drop_off_type", 0) != 1).astype(np.uint8)
-    order = np.lexsort((seq, st_trip))
-    order = order[st_trip[order] >= 0]
-    st_trip_sorted = st_trip[order]
-    same = (st_trip_sorted[1:] == st_trip_sorted[:-1]) & (seq[order][1:] == seq[order][:-1])
-    if same.any():
-        row = int(order[int(np.flatnonzero(same)[0]) + 1])
-        raise GtfsError(
-            name, "stop_sequence repeated within the trip", "stop_times.txt", _line(row), "stop_sequence"
-        )
-    st_off = np.zeros(len(trips) + 1, dtype=np.int64)
-    np.cumsum(np.bincount(st_trip_sorted, minlength=len(trips)), out=st_off[1:])
-
-    # frequencies
-    fr = tables["frequencies"]
-    if fr is not None:
-        freq_trip = _lookup(
-            fr["trip_id"], trip_index, name, "frequencies.txt", "trip_id", "trip", False, False
-        )
-        freq_start = parse_gtfs_times(fr["start_time"], name, "frequencies.txt", "start_time")
-        freq_end = parse_gtfs_times(fr["end_time"], name, "frequencies.txt", "end_time")
-        headway = _int_column(fr, "headway_secs", 0).astype(np.int32)
-        bad = headway <= 0
-        if bad.any():
-            row = int(np.flatnonzero(bad)[0])
-            raise GtfsError(
-                name, "headway_secs must be a positive number", "frequencies.txt", _line(row), "headway_secs"
-            )
-        known = freq_trip >= 0
-        freq_trip, freq_start, freq_end, headway = (
-            freq_trip[known],
-            freq_start[known],
-            freq_end[known],
-            headway[known],
-        )
-    else:
-        freq_trip = np.zeros(0, dtype=np.int32)
-        freq_start = freq_end = headway = np.zeros(0, dtype=np.int32)
-
-    # transfers
-    tr = tables["transfers"]
-    if tr is not None:
-        # rows naming no stop (trip-to-trip rules) or an unknown stop are ignored
-        tr_from = _lookup(
-            tr["from_stop_id"], stop_index, name, "transfers.txt", "from_stop_id", "stop", True, False
-        )
-        tr_to = _lookup(
-            tr["to_stop_id"], stop_index, name, "transfers.txt", "to_stop_id", "stop", True, False
-        )
-        tr_type = _int_column(tr, "transfer_type", 0).astype(np.int8)
-        tr_time = _int_column(tr, "min_transfer_time", 0).astype(np.int32)
-        known = (tr_from >= 0) & (tr_to >= 0)
-        tr_from, tr_to, tr_type, tr_time = tr_from[known], tr_to[known], tr_type[known], tr_time[known]
-    else:
-        tr_from = tr_to = tr_time = np.zeros(0, dtype=np.int32)
-        tr_type = np.zeros(0, dtype=np.int8)
-
-    def ns(values: np.ndarray) -> np.ndarray:
-        if not prefix:
-            return np.asarray(values, dtype=object)
-        return np.array([prefix + v for v in values], dtype=object)
-
-    return GtfsFeed(
-        name=name,
-        namespace=namespace,
-        timezone=timezone,
-        stop_ids=ns(stop_index.to_numpy(dtype=object)),
-        stop_names=stop_names,
-        stop_lat=lat,
-        stop_lon=lon,
-        stop_location_type=loc_type,
-        stop_parent=parent,
-        route_ids=ns(route_index.to_numpy(dtype=object)),
-        route_short_names=short,
-        route_long_names=long_,
-        route_types=rtype,
-        trip_ids=ns(trip_index.to_numpy(dtype=object)),
-        trip_route=trip_route,
-        trip_service=trip_service,
-        trip_headsigns=headsigns,
-        service_ids=ns(service_index.to_numpy(dtype=object)),
-        cal_service=cal_service,
-        cal_weekdays=weekdays,
-        cal_start=cal_start,
-        cal_end=cal_end,
-        cd_service=cd_service,
-        cd_date=cd_date,
-        cd_exception=cd_exc,
-        st_off=st_off,
-        st_stop=st_stop[order],
-        st_arr_s=arr[order],
-        st_dep_s=dep[order],
-        st_pickup=pickup[order],
-        st_dropoff=dropoff[order],
-        freq_trip=freq_trip,
-        freq_start_s=freq_start,
-        freq_end_s=freq_end,
-        freq_headway_s=headway,
-        tr_from=tr_from,
-        tr_to=tr_to,
-        tr_type=tr_type,
-        tr_min_time_s=tr_time,
-    )
+    return parse_feed(read_feed_files(path), path.name, namespace)

@@ -1,11 +1,17 @@
-"""Journeys as readable legs: route names, stops, times and transfers."""
+"""Stop-to-stop journeys: the model the router returns (rides with integer ids) and readable legs.
+
+A :class:`Journey` is a list of :class:`Ride`s; a ride may start with a footpath from the stop the
+previous ride ended at.  :func:`journey_legs` and :func:`describe_journey` turn journeys into legs
+with route names, stop names and times.
+"""
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
+from typing import TYPE_CHECKING
 
-from mobility.raptor import Journey
-from mobility.timetable import Timetable
+if TYPE_CHECKING:
+    from mobility.timetable import Timetable
 
 ROUTE_TYPE_MODES = {
     0: "TRAM",
@@ -40,6 +46,35 @@ def parse_gtfs_time(text: str) -> int:
 
 
 @dataclass
+class Ride:
+    """One ride of a journey (indices into the transit arrays), with the footpath before it."""
+
+    pattern: int
+    trip: int  # trip instance
+    board_stop: int
+    board_s: int
+    alight_stop: int
+    alight_s: int
+    walk_from: int = -1  # stop the traveller walked from to reach board_stop (-1: no walk)
+    walk_s: int = 0
+
+
+@dataclass
+class Journey:
+    """Departure and arrival (GTFS seconds on the service date, egress included) and the rides."""
+
+    departure_s: int
+    arrival_s: int
+    rides: list[Ride] = field(default_factory=list)
+    egress_s: int = 0  # time from the last ride's stop to the destination
+
+    @property
+    def n_rides(self) -> int:
+        """Number of vehicles boarded."""
+        return len(self.rides)
+
+
+@dataclass
 class LegView:
     """One leg for display: either a ride or a walk between two stops."""
 
@@ -66,23 +101,23 @@ def _route_label(tt: Timetable, route: int) -> str:
 def journey_legs(tt: Timetable, journey: Journey) -> list[LegView]:
     """The legs of ``journey``: rides, with a WALK leg before every ride that starts with a walk."""
     views: list[LegView] = []
-    for leg in journey.legs:
-        if leg.walk_from >= 0:
+    for ride in journey.rides:
+        if ride.walk_from >= 0:
             views.append(
                 LegView(
                     "WALK",
                     "",
                     "",
                     "",
-                    str(tt.stop_ids[leg.walk_from]),
-                    str(tt.stop_names[leg.walk_from]),
-                    str(tt.stop_ids[leg.board_stop]),
-                    str(tt.stop_names[leg.board_stop]),
-                    views[-1].end_s if views else leg.board_s,
-                    (views[-1].end_s if views else leg.board_s) + leg.walk_s,
+                    str(tt.stop_ids[ride.walk_from]),
+                    str(tt.stop_names[ride.walk_from]),
+                    str(tt.stop_ids[ride.board_stop]),
+                    str(tt.stop_names[ride.board_stop]),
+                    views[-1].end_s if views else ride.board_s,
+                    (views[-1].end_s if views else ride.board_s) + ride.walk_s,
                 )
             )
-        trip = int(tt.inst_trip[leg.trip])
+        trip = int(tt.inst_trip[ride.trip])
         route = int(tt.trip_route[trip])
         route_type = int(tt.route_types[route]) if route >= 0 else -1
         views.append(
@@ -91,12 +126,12 @@ def journey_legs(tt: Timetable, journey: Journey) -> list[LegView]:
                 _route_label(tt, route),
                 str(tt.trip_headsigns[trip]),
                 str(tt.trip_ids[trip]),
-                str(tt.stop_ids[leg.board_stop]),
-                str(tt.stop_names[leg.board_stop]),
-                str(tt.stop_ids[leg.alight_stop]),
-                str(tt.stop_names[leg.alight_stop]),
-                leg.board_s,
-                leg.alight_s,
+                str(tt.stop_ids[ride.board_stop]),
+                str(tt.stop_names[ride.board_stop]),
+                str(tt.stop_ids[ride.alight_stop]),
+                str(tt.stop_names[ride.alight_stop]),
+                ride.board_s,
+                ride.alight_s,
             )
         )
     return views
@@ -104,11 +139,11 @@ def journey_legs(tt: Timetable, journey: Journey) -> list[LegView]:
 
 def describe_journey(tt: Timetable, journey: Journey) -> str:
     """A multi-line, human-readable description of one journey."""
-    transfers = max(journey.rides - 1, 0)
+    transfers = max(journey.n_rides - 1, 0)
     head = (
         f"depart {format_gtfs_time(journey.departure_s)}  arrive {format_gtfs_time(journey.arrival_s)}  "
-        f"({(journey.arrival_s - journey.departure_s) // 60} min, {journey.rides} ride"
-        f"{'s' if journey.rides != 1 else ''}, {transfers} transfer{'s' if transfers != 1 else ''})"
+        f"({(journey.arrival_s - journey.departure_s) // 60} min, {journey.n_rides} ride"
+        f"{'s' if journey.n_rides != 1 else ''}, {transfers} transfer{'s' if transfers != 1 else ''})"
     )
     lines = [head]
     for v in journey_legs(tt, journey):
@@ -122,6 +157,6 @@ def describe_journey(tt: Timetable, journey: Journey) -> str:
             lines.append(f"  {v.mode.lower()} {v.route}{toward}  (trip {v.trip_id})")
             lines.append(f"        board  {format_gtfs_time(v.start_s)}  {v.from_name} [{v.from_stop_id}]")
             lines.append(f"        alight {format_gtfs_time(v.end_s)}  {v.to_name} [{v.to_stop_id}]")
-    if not journey.legs:
+    if not journey.rides:
         lines.append("  already there (origin and destination share a stop)")
     return "\n".join(lines)

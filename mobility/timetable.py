@@ -1,43 +1,39 @@
 """The compact timetable of one service date: patterns, stop times and footpaths as flat arrays.
 
 Built from one or several GTFS feeds for a service date D (plus the trips of D-1 shifted by -24 h,
-so that overnight trips can still be used) and cached on disk as an ``.npz`` keyed by the feeds'
-content and the date.  Everything RAPTOR touches is a flat NumPy array with integer ids:
+so that overnight trips can still be used).  Everything RAPTOR touches is a flat NumPy array with integer ids:
 
 * a *pattern* is a set of trip instances with the same stop sequence and the same pickup/drop-off
   flags, which never overtake each other (every stop time of an earlier trip is <= that of a later
   one); its times are stored trip by trip (``n_trips x n_stops``) from ``pat_time_off[p]`` on;
 * ``stop_pat_*`` lists, per stop, every (pattern, position) visiting it (CSR);
-* footpaths are stored per stop in CSR form (``tr_off``, ``tr_to``, ``tr_time_s``).
+* ``rule_*`` are the stop pairs transfers.txt rules on (time -1: forbidden).
+
+Footpaths are not part of the timetable: they come as a separate bundle
+(:mod:`mobility.footpaths`), and the on-disk cache lives in :mod:`mobility.cache`.
 """
 
 from __future__ import annotations
 
 import datetime as dt
-import hashlib
-import json
-import os
-import tempfile
 from collections.abc import Callable, Sequence
-from dataclasses import dataclass, field, fields
+from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING
 
 import numpy as np
 
-from mobility.errors import GtfsError
-
 if TYPE_CHECKING:  # pandas and gtfs-kit load only when a timetable is built, not from the cache
     from mobility.gtfs import GtfsFeed
+    from mobility.raptor import TransitArrays
 
-CACHE_VERSION = 4
 DAY_S = 86_400
 INF_S = np.iinfo(np.int32).max
 
 Progress = Callable[[str, int, int], None]
 
 
-def _no_progress(stage: str, done: int, total: int) -> None:
+def no_progress(stage: str, done: int, total: int) -> None:
     return None
 
 
@@ -78,9 +74,6 @@ class Timetable:
     rule_to: np.ndarray
     rule_time_s: np.ndarray  # -1 = forbidden by transfers.txt
     monotone: bool
-    tr_off: np.ndarray = field(default_factory=lambda: np.zeros(1, dtype=np.int64))
-    tr_to: np.ndarray = field(default_factory=lambda: np.zeros(0, dtype=np.int32))
-    tr_time_s: np.ndarray = field(default_factory=lambda: np.zeros(0, dtype=np.int32))
     _stop_lookup: dict[str, int] | None = None
     _children: dict[int, np.ndarray] | None = None
 
@@ -129,61 +122,24 @@ class Timetable:
             return self._children.get(int(index), np.zeros(0, dtype=np.int32))
         return np.array([index], dtype=np.int32)
 
-    def use_footpaths(self, pairs: tuple[np.ndarray, np.ndarray, np.ndarray]) -> None:
-        """Install footpaths ``(from, to, time_s)`` as the CSR arrays RAPTOR reads."""
-        frm, to, time_s = pairs
-        order = np.lexsort((to, frm))
-        self.tr_to = to[order].astype(np.int32)
-        self.tr_time_s = time_s[order].astype(np.int32)
-        counts = np.bincount(frm, minlength=self.n_stops) if len(frm) else np.zeros(self.n_stops, np.int64)
-        self.tr_off = np.zeros(self.n_stops + 1, dtype=np.int64)
-        np.cumsum(counts, out=self.tr_off[1:])
+    @property
+    def transit(self) -> TransitArrays:
+        """The arrays RAPTOR scans, as one immutable bundle (a realtime overlay supplies its own)."""
+        from mobility.raptor import TransitArrays
 
-
-def gtfs_footpaths(tt: Timetable) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
-    """Footpaths of ``--transfers gtfs``: exactly the walks transfers.txt allows."""
-    ok = tt.rule_time_s >= 0
-    return tt.rule_from[ok], tt.rule_to[ok], tt.rule_time_s[ok]
-
-
-def walk_footpaths(
-    tt: Timetable, radius_m: float = 400.0, speed_mps: float = 1.2
-) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
-    """transfers.txt walks plus crow-fly walks between stops within ``radius_m``.
-
-    A pair that transfers.txt rules on (allowed or forbidden) keeps that rule; every other pair of
-    different stops within the radius gets ``ceil(distance / speed)`` seconds.
-    """
-    from scipy.spatial import cKDTree
-
-    frm, to, time_s = gtfs_footpaths(tt)
-    usable = np.flatnonzero(
-        np.isfinite(tt.stop_lat) & np.isfinite(tt.stop_lon) & (tt.stop_location_type == 0)
-    )
-    if len(usable) < 2 or radius_m <= 0:
-        return frm, to, time_s
-    lat0 = np.deg2rad(np.nanmean(tt.stop_lat[usable]))
-    earth_m = 6_371_000.0
-    xy = np.column_stack(
-        (
-            np.deg2rad(tt.stop_lon[usable]) * np.cos(lat0) * earth_m,
-            np.deg2rad(tt.stop_lat[usable]) * earth_m,
+        return TransitArrays(
+            self.pat_stop_off,
+            self.pat_stops,
+            self.pat_pickup,
+            self.pat_dropoff,
+            self.pat_trip_off,
+            self.pat_time_off,
+            self.arr_s,
+            self.dep_s,
+            self.stop_pat_off,
+            self.stop_pat,
+            self.stop_pat_pos,
         )
-    )
-    pairs = cKDTree(xy).query_pairs(radius_m, output_type="ndarray")
-    if len(pairs) == 0:
-        return frm, to, time_s
-    a = usable[np.concatenate((pairs[:, 0], pairs[:, 1]))]
-    b = usable[np.concatenate((pairs[:, 1], pairs[:, 0]))]
-    dist = np.hypot(*(xy[np.searchsorted(usable, a)] - xy[np.searchsorted(usable, b)]).T)
-    walk_s = np.ceil(dist / speed_mps).astype(np.int32)
-    n = np.int64(tt.n_stops)
-    keep = ~np.isin(a.astype(np.int64) * n + b, tt.rule_from.astype(np.int64) * n + tt.rule_to)
-    return (
-        np.concatenate((frm, a[keep])).astype(np.int32),
-        np.concatenate((to, b[keep])).astype(np.int32),
-        np.concatenate((time_s, walk_s[keep])).astype(np.int32),
-    )
 
 
 # ----------------------------------------------------------------------------------------------
@@ -210,10 +166,10 @@ def transfer_rules(feed: GtfsFeed) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
             table[key] = value
 
     for a, b, kind, time_s in zip(
-        feed.tr_from.tolist(),
-        feed.tr_to.tolist(),
-        feed.tr_type.tolist(),
-        feed.tr_min_time_s.tolist(),
+        feed.xfer_from.tolist(),
+        feed.xfer_to.tolist(),
+        feed.xfer_type.tolist(),
+        feed.xfer_min_time_s.tolist(),
         strict=True,
     ):
         value = max(int(time_s), 0) if kind in (0, 1, 2) else -1
@@ -386,7 +342,7 @@ def _offsets(lengths: Sequence[int]) -> np.ndarray:
 def build_timetable(
     paths: Sequence[str | Path],
     date: dt.date,
-    progress: Progress = _no_progress,
+    progress: Progress = no_progress,
 ) -> Timetable:
     """Build the timetable of ``date`` from one or several GTFS feeds.
 
@@ -484,121 +440,3 @@ def build_timetable(
         rule_time_s=_concat([r[2] for r in rule_parts], np.int32),
         monotone=all(s.monotone for s in slices),
     )
-
-
-# ----------------------------------------------------------------------------------------------
-# cache
-
-
-def _file_digest(path: Path, memo: dict[str, list]) -> str:
-    """sha256 of a file's bytes, remembered per (path, size, mtime) in ``memo``."""
-    st = path.stat()
-    key = str(path.resolve())
-    seen = memo.get(key)
-    if seen is not None and seen[0] == st.st_size and seen[1] == st.st_mtime_ns:
-        return str(seen[2])
-    h = hashlib.sha256()
-    with open(path, "rb") as handle:
-        while chunk := handle.read(1 << 22):
-            h.update(chunk)
-    memo[key] = [st.st_size, st.st_mtime_ns, h.hexdigest()]
-    return h.hexdigest()
-
-
-def feed_fingerprint(paths: Sequence[str | Path], memo_file: Path | None = None) -> str:
-    """A hash of the feeds' content (file bytes, in order) and of the timetable format.
-
-    With ``memo_file`` the digest of each file is remembered there and recomputed only when the
-    file's size or modification time changes.
-    """
-    memo: dict[str, list] = {}
-    if memo_file is not None and memo_file.exists():
-        try:
-            memo = json.loads(memo_file.read_text())
-        except (OSError, ValueError):
-            memo = {}
-    h = hashlib.sha256(f"knoten-timetable-v{CACHE_VERSION}".encode())
-    for p in map(Path, paths):
-        if not p.exists():
-            raise GtfsError(p.name, f"no such file or folder: {p}")
-        files = sorted(f for f in p.iterdir() if f.is_file()) if p.is_dir() else [p]
-        for f in files:
-            h.update(f.name.encode())
-            h.update(_file_digest(f, memo).encode())
-    if memo_file is not None:
-        try:
-            memo_file.parent.mkdir(parents=True, exist_ok=True)
-            tmp = memo_file.with_suffix(f".{os.getpid()}.tmp")
-            tmp.write_text(json.dumps(memo))
-            os.replace(tmp, memo_file)
-        except OSError:
-            pass  # the memo only saves time
-    return h.hexdigest()[:20]
-
-
-_ARRAY_FIELDS = [
-    f.name
-    for f in fields(Timetable)
-    if f.name not in ("date", "feed_names", "timezone", "monotone", "_stop_lookup", "_children")
-]
-
-
-def save_timetable(tt: Timetable, path: Path) -> None:
-    """Write ``tt`` to ``path`` (npz, uncompressed for fast loading); atomic replace."""
-    path.parent.mkdir(parents=True, exist_ok=True)
-    arrays = {name: getattr(tt, name) for name in _ARRAY_FIELDS}
-    arrays["meta_date"] = np.array(tt.date.isoformat())
-    arrays["meta_feeds"] = np.array(tt.feed_names, dtype=np.str_)
-    arrays["meta_timezone"] = np.array(tt.timezone)
-    arrays["meta_monotone"] = np.array(tt.monotone)
-    fd, tmp = tempfile.mkstemp(dir=path.parent, suffix=".npz.tmp")
-    os.close(fd)
-    try:
-        with open(tmp, "wb") as handle:
-            np.savez(handle, **arrays)
-        os.replace(tmp, path)
-    finally:
-        if os.path.exists(tmp):
-            os.unlink(tmp)
-
-
-def load_cached(path: Path) -> Timetable:
-    """Read a timetable written by :func:`save_timetable`."""
-    with np.load(path, allow_pickle=False) as z:
-        data = {name: z[name] for name in _ARRAY_FIELDS}
-        return Timetable(
-            date=dt.date.fromisoformat(str(z["meta_date"])),
-            feed_names=[str(x) for x in z["meta_feeds"]],
-            timezone=str(z["meta_timezone"]),
-            monotone=bool(z["meta_monotone"]),
-            **data,
-        )
-
-
-def cache_path(paths: Sequence[str | Path], date: dt.date, cache_dir: Path) -> Path:
-    """Where the timetable of ``paths`` on ``date`` is cached."""
-    fingerprint = feed_fingerprint(paths, cache_dir / "fingerprints.json")
-    return cache_dir / f"timetable-{date.isoformat()}-{fingerprint}.npz"
-
-
-def get_timetable(
-    paths: Sequence[str | Path],
-    date: dt.date,
-    cache_dir: Path | None,
-    progress: Progress = _no_progress,
-) -> tuple[Timetable, bool]:
-    """The timetable from the cache when present, else built (and cached when ``cache_dir``).
-
-    Returns the timetable and whether it came from the cache.
-    """
-    if cache_dir is not None:
-        target = cache_path(paths, date, cache_dir)
-        if target.exists():
-            try:
-                return load_cached(target), True
-            except (OSError, KeyError, ValueError):
-                pass  # unreadable cache file: rebuild below
-    tt = build_timetable(paths, date, progress)
-    if cache_dir is not None:
-        save_timetable(tt, target)
-    return tt, False

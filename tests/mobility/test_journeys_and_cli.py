@@ -9,23 +9,18 @@ import numpy as np
 from click.testing import CliRunner
 
 from api.cli import main
-from mobility.raptor import Journey, Router
-from mobility.timetable import (
-    build_timetable,
-    cache_path,
-    get_timetable,
-    gtfs_footpaths,
-    load_cached,
-    save_timetable,
-)
+from mobility.cache import cache_path, get_timetable, load_cached, save_timetable
+from mobility.footpaths import gtfs_footpaths
+from mobility.journeys import Journey
+from mobility.raptor import Router
+from mobility.timetable import build_timetable
 
 DAY = dt.date(2024, 3, 6)
 
 
 def _router(feed: Path, date: dt.date = DAY) -> Router:
     tt = build_timetable([feed], date)
-    tt.use_footpaths(gtfs_footpaths(tt))
-    return Router(tt)
+    return Router(tt, gtfs_footpaths(tt))
 
 
 def _stops(router: Router, stop_id: str) -> np.ndarray:
@@ -36,7 +31,7 @@ def _check_legs(router: Router, journey: Journey, t0: int) -> None:
     """Every leg is a real ride of its trip, boarding after the previous arrival plus the walk."""
     tt = router.tt
     ready = t0
-    for leg in journey.legs:
+    for leg in journey.rides:
         ready += leg.walk_s
         assert leg.board_s >= ready
         p = leg.pattern
@@ -52,8 +47,8 @@ def _check_legs(router: Router, journey: Journey, t0: int) -> None:
 def test_pareto_set_trades_rides_for_arrival(fixture_feed) -> None:
     router = _router(fixture_feed("transfers"))
     journeys = router.pareto(_stops(router, "Y0"), _stops(router, "Y2"), 9 * 3600)
-    assert [(j.arrival_s, j.rides) for j in journeys] == [(10 * 3600 + 40 * 60, 2)]
-    leg_walk = journeys[0].legs[1]
+    assert [(j.arrival_s, j.n_rides) for j in journeys] == [(10 * 3600 + 40 * 60, 2)]
+    leg_walk = journeys[0].rides[1]
     assert leg_walk.walk_from == router.tt.stop_index("S1") and leg_walk.walk_s == 300
     _check_legs(router, journeys[0], 9 * 3600)
 
@@ -74,7 +69,7 @@ def test_pareto_on_helsinki_matches_earliest_arrival(shared_data: Path) -> None:
         checked += 1
         arrivals = [j.arrival_s for j in journeys]
         assert arrivals == sorted(arrivals, reverse=True)
-        assert (journeys[-1].arrival_s, journeys[-1].rides) == (arrival, rides)
+        assert (journeys[-1].arrival_s, journeys[-1].n_rides) == (arrival, rides)
         for j in journeys:
             _check_legs(router, j, t0)
     assert checked > 10

@@ -14,8 +14,9 @@ from pathlib import Path
 import numpy as np
 import pytest
 
+from mobility.footpaths import gtfs_footpaths
 from mobility.raptor import Router
-from mobility.timetable import build_timetable, gtfs_footpaths
+from mobility.timetable import build_timetable
 from tests.mobility.reference import Reference
 
 
@@ -57,13 +58,12 @@ def compare(paths: list[Path], date: str, n: int, seed: int, hours: tuple[int, i
     day = dt.date.fromisoformat(date)
     ref = Reference(paths, day)
     tt = build_timetable(paths, day)
-    tt.use_footpaths(gtfs_footpaths(tt))
     queries = random_queries(ref, n, seed, hours)
     groups_o = [tt.stop_group(tt.stop_index(a)) for a, _, _ in queries]
     groups_t = [tt.stop_group(tt.stop_index(b)) for _, b, _ in queries]
     off_o = np.concatenate(([0], np.cumsum([len(g) for g in groups_o])))
     off_t = np.concatenate(([0], np.cumsum([len(g) for g in groups_t])))
-    arrival, rides = Router(tt).batch(
+    arrival, rides = Router(tt, gtfs_footpaths(tt)).batch(
         off_o,
         np.concatenate(groups_o),
         off_t,
