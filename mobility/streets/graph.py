@@ -13,7 +13,7 @@ from __future__ import annotations
 import itertools
 import logging
 from dataclasses import dataclass
-from typing import NamedTuple
+from typing import Any, NamedTuple
 
 import networkx as nx
 import numpy as np
@@ -29,7 +29,7 @@ EARTH_RADIUS_M = 6_371_008.8
 MIN_EDGE_M = 0.01
 
 
-def haversine_m(lat1: np.ndarray, lon1: np.ndarray, lat2: np.ndarray, lon2: np.ndarray) -> np.ndarray:
+def haversine_m(lat1: Any, lon1: Any, lat2: Any, lon2: Any) -> np.ndarray:
     """Great-circle distance in metres (element-wise)."""
     p1, p2 = np.radians(lat1), np.radians(lat2)
     dphi = p2 - p1
