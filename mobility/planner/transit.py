@@ -8,14 +8,17 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from mobility.footpaths import Footpaths, with_transfer_rules
-from mobility.planner.streets import LINK_MAX_M, StreetSide, Tree
+from mobility.footpaths import Footpaths
+from mobility.planner.streets import StreetSide, Tree
 from mobility.streets.graph import haversine_m
 from mobility.timetable import Timetable
 
 log = logging.getLogger(__name__)
 #: stop-to-stop distances are measured once up to this many metres
 FOOTPATH_SEARCH_M = 1000.0
+#: a stop farther than this from any walkable street is reported and left out (the straight line to
+#: the street counts as walking, so a far stop is rarely useful anyway)
+STOP_LINK_MAX_M = 1500.0
 _CHUNK = 64
 
 
@@ -33,7 +36,7 @@ class StopLinks:
         return np.nonzero(self.node >= 0)[0]
 
 
-def link_stops(tt: Timetable, streets: StreetSide, max_m: float = LINK_MAX_M["walk"]) -> StopLinks:
+def link_stops(tt: Timetable, streets: StreetSide, max_m: float = STOP_LINK_MAX_M) -> StopLinks:
     """Link every stop served by a pattern (and every platform stop) to its nearest walk node."""
     served = np.zeros(tt.n_stops, dtype=bool)
     served[tt.pat_stops] = True
@@ -100,17 +103,32 @@ def street_footpaths(
     walk_speed_mps: float,
     gtfs_transfers: bool = True,
 ) -> Footpaths:
-    """Footpaths on the streets up to ``max_transfer_m`` plus (or, with rules, under) transfers.txt.
+    """Walks between stops: on the streets up to ``max_transfer_m``, plus those transfers.txt allows.
 
-    With ``gtfs_transfers`` a pair transfers.txt rules on keeps the feed's rule
-    (:func:`mobility.footpaths.with_transfer_rules`); every other pair walks on the streets.
+    The two sets are united; a pair in both keeps the shorter time.  Walks transfers.txt forbids
+    (transfer_type 3) only drop the feed's own walk: a street walk of that pair stays, since the
+    walking rules of door-to-door queries are "street walks plus the walks transfers.txt allows".
     """
     frm, to, dist = pairs
     keep = dist <= max_transfer_m
-    time_s = np.ceil(dist[keep] / walk_speed_mps - 1e-9).astype(np.int32)
+    frm_all = [frm[keep]]
+    to_all = [to[keep]]
+    time_all = [np.ceil(dist[keep] / walk_speed_mps - 1e-9).astype(np.int64)]
     if gtfs_transfers:
-        return with_transfer_rules(tt, frm[keep], to[keep], time_s)
-    return Footpaths.from_pairs(tt.n_stops, frm[keep], to[keep], time_s)
+        ok = (tt.rule_time_s >= 0) & (tt.rule_from != tt.rule_to)
+        frm_all.append(tt.rule_from[ok].astype(np.int64))
+        to_all.append(tt.rule_to[ok].astype(np.int64))
+        time_all.append(tt.rule_time_s[ok].astype(np.int64))
+    f = np.concatenate(frm_all).astype(np.int64)
+    t = np.concatenate(to_all).astype(np.int64)
+    w = np.concatenate(time_all)
+    if len(f) == 0:
+        return Footpaths.none(tt.n_stops)
+    order = np.lexsort((w, t, f))
+    f, t, w = f[order], t[order], w[order]
+    first = np.ones(len(f), dtype=bool)
+    first[1:] = (f[1:] != f[:-1]) | (t[1:] != t[:-1])
+    return Footpaths.from_pairs(tt.n_stops, f[first], t[first], w[first])
 
 
 @dataclass
