@@ -9,6 +9,7 @@ from __future__ import annotations
 import datetime as dt
 import hashlib
 import json
+import logging
 import os
 import tempfile
 from collections.abc import Sequence
@@ -21,6 +22,8 @@ from mobility.errors import GtfsError
 from mobility.timetable import Progress, Timetable, build_timetable, no_progress
 
 CACHE_VERSION = 5
+
+logger = logging.getLogger(__name__)
 
 
 def _file_digest(path: Path, memo: dict[str, list]) -> str:
@@ -64,8 +67,8 @@ def feed_fingerprint(paths: Sequence[str | Path], memo_file: Path | None = None)
             tmp = memo_file.with_suffix(f".{os.getpid()}.tmp")
             tmp.write_text(json.dumps(memo))
             os.replace(tmp, memo_file)
-        except OSError:
-            pass  # the memo only saves time
+        except OSError as exc:  # the memo only saves time
+            logger.debug("cannot write the fingerprint memo %s: %s", memo_file, exc)
     return h.hexdigest()[:20]
 
 
@@ -129,9 +132,10 @@ def get_timetable(
         if target.exists():
             try:
                 return load_cached(target), True
-            except (OSError, KeyError, ValueError):
-                pass  # unreadable cache file: rebuild below
+            except (OSError, KeyError, ValueError) as exc:
+                logger.warning("unreadable cached timetable %s (%s): rebuilding", target, exc)
     tt = build_timetable(paths, date, progress)
     if cache_dir is not None:
         save_timetable(tt, target)
+        logger.info("cached the timetable of %s in %s", date.isoformat(), target)
     return tt, False

@@ -16,8 +16,9 @@ Footpaths are not part of the timetable: they come as a separate bundle
 from __future__ import annotations
 
 import datetime as dt
+import logging
 from collections.abc import Callable, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING
 
@@ -26,6 +27,8 @@ import numpy as np
 if TYPE_CHECKING:  # pandas and gtfs-kit load only when a timetable is built, not from the cache
     from mobility.gtfs import GtfsFeed
     from mobility.raptor import TransitArrays
+
+logger = logging.getLogger(__name__)
 
 DAY_S = 86_400
 INF_S = np.iinfo(np.int32).max
@@ -74,8 +77,8 @@ class Timetable:
     rule_to: np.ndarray
     rule_time_s: np.ndarray  # -1 = forbidden by transfers.txt
     monotone: bool
-    _stop_lookup: dict[str, int] | None = None
-    _children: dict[int, np.ndarray] | None = None
+    _stop_lookup: dict[str, int] | None = field(default=None, init=False, repr=False, compare=False)
+    _children: dict[int, np.ndarray] | None = field(default=None, init=False, repr=False, compare=False)
 
     @property
     def n_stops(self) -> int:
@@ -230,8 +233,12 @@ def _fifo_chains(arr: np.ndarray, dep: np.ndarray) -> np.ndarray:
     return chain
 
 
-def _slice_feed(feed: GtfsFeed, date: dt.date) -> _Slice:
-    """Trip instances of ``date`` (and of the day before, shifted by -24 h) grouped into patterns."""
+def _trip_instances(feed: GtfsFeed, date: dt.date) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """The trip instances running on ``date``: ``(trip, time shift in s, day offset 0 or -1)``.
+
+    Plain trips run once per active service day, trips in frequencies.txt as copies; the trips of
+    the day before are shifted by -24 h and kept only while they still run after midnight.
+    """
     n_trips = len(feed.trip_ids)
     length = np.diff(feed.st_off)
     has_rows = length > 0
@@ -240,10 +247,8 @@ def _slice_feed(feed: GtfsFeed, date: dt.date) -> _Slice:
     first_dep[has_rows] = feed.st_dep_s[feed.st_off[:-1][has_rows]]
     if len(feed.st_dep_s):
         max_dep[has_rows] = np.maximum.reduceat(feed.st_dep_s.astype(np.int64), feed.st_off[:-1][has_rows])
-    usable = length >= 2
     is_freq = np.zeros(n_trips, dtype=bool)
     is_freq[feed.freq_trip] = True
-
     inst_trip: list[np.ndarray] = []
     inst_shift: list[np.ndarray] = []
     inst_day: list[np.ndarray] = []
@@ -253,7 +258,7 @@ def _slice_feed(feed: GtfsFeed, date: dt.date) -> _Slice:
         active = np.zeros(n_trips, dtype=bool)
         known = feed.trip_service >= 0
         active[known] = active_service[feed.trip_service[known]]
-        active &= usable
+        active &= length >= 2
         base = day_offset * DAY_S
         plain = np.flatnonzero(active & ~is_freq)
         inst_trip.append(plain)
@@ -267,15 +272,23 @@ def _slice_feed(feed: GtfsFeed, date: dt.date) -> _Slice:
             rep = np.repeat(np.arange(len(rows)), count)
             k = np.arange(len(rep)) - np.repeat(np.cumsum(count) - count, count)
             trips = feed.freq_trip[rows][rep]
-            starts = start[rep] + k * head[rep]
             inst_trip.append(trips)
-            inst_shift.append(base + starts - first_dep[trips])
+            inst_shift.append(base + start[rep] + k * head[rep] - first_dep[trips])
         inst_day.append(np.full(sum(len(x) for x in inst_trip) - n_before, day_offset, dtype=np.int8))
     trip_of = np.concatenate(inst_trip).astype(np.int64)
     shift = np.concatenate(inst_shift).astype(np.int64)
     day = np.concatenate(inst_day).astype(np.int8)
     keep = max_dep[trip_of] + shift >= 0
-    trip_of, shift, day = trip_of[keep], shift[keep], day[keep]
+    return trip_of[keep], shift[keep], day[keep]
+
+
+def _slice_feed(feed: GtfsFeed, date: dt.date) -> _Slice:
+    """Trip instances of ``date`` (and of the day before, shifted by -24 h) grouped into patterns."""
+    n_trips = len(feed.trip_ids)
+    trip_of, shift, day = _trip_instances(feed, date)
+    first_dep = np.zeros(n_trips, dtype=np.int64)
+    has_rows = np.diff(feed.st_off) > 0
+    first_dep[has_rows] = feed.st_dep_s[feed.st_off[:-1][has_rows]]
 
     # monotone times within every trip (arrival <= departure <= next arrival)?
     arr_all = feed.st_arr_s.astype(np.int64)
@@ -339,6 +352,51 @@ def _offsets(lengths: Sequence[int]) -> np.ndarray:
     return out
 
 
+def _read_slices(feed_paths: Sequence[Path], date: dt.date, progress: Progress) -> list[_Slice]:
+    """Read every feed (namespaced when there are several) and slice it for ``date``."""
+    from mobility.gtfs import default_namespace, load_feed
+
+    namespaced = len(feed_paths) > 1
+    slices: list[_Slice] = []
+    total = 2 * len(feed_paths) + 1
+    for i, path in enumerate(feed_paths):
+        progress(f"reading {path.name}", 2 * i, total)
+        feed = load_feed(path, default_namespace(path) if namespaced else "")
+        progress(f"patterns of {path.name}", 2 * i + 1, total)
+        slices.append(_slice_feed(feed, date))
+    progress("indexing", 2 * len(feed_paths), total)
+    return slices
+
+
+def _pattern_arrays(slices: Sequence[_Slice], stop_base: np.ndarray) -> dict[str, np.ndarray]:
+    """The patterns of all slices as flat arrays, and per stop the (pattern, position) visiting it."""
+    pat_stops = [ps + stop_base[i] for i, s in enumerate(slices) for ps in s.pat_stops]
+    pat_arr = [a for s in slices for a in s.pat_arr]
+    pat_dep = [d for s in slices for d in s.pat_dep]
+    pat_len = [len(p) for p in pat_stops]
+    pat_stop_off = _offsets(pat_len)
+    flat_stops = _concat(pat_stops, np.int32)
+    pos = np.arange(len(flat_stops), dtype=np.int64) - np.repeat(pat_stop_off[:-1], pat_len)
+    pat_id = np.repeat(np.arange(len(pat_stops), dtype=np.int32), pat_len)
+    n_stops = int(stop_base[-1])
+    order = np.lexsort((pos, pat_id, flat_stops))
+    stop_pat_off = np.zeros(n_stops + 1, dtype=np.int64)
+    np.cumsum(np.bincount(flat_stops, minlength=n_stops), out=stop_pat_off[1:])
+    return {
+        "pat_stop_off": pat_stop_off,
+        "pat_stops": flat_stops,
+        "pat_pickup": _concat([p for s in slices for p in s.pat_pickup], np.uint8),
+        "pat_dropoff": _concat([p for s in slices for p in s.pat_dropoff], np.uint8),
+        "pat_trip_off": _offsets([a.shape[0] for a in pat_arr]),
+        "pat_time_off": _offsets([a.size for a in pat_arr]),
+        "arr_s": _concat(pat_arr, np.int32),
+        "dep_s": _concat(pat_dep, np.int32),
+        "stop_pat_off": stop_pat_off,
+        "stop_pat": pat_id[order].astype(np.int32),
+        "stop_pat_pos": pos[order].astype(np.int32),
+    }
+
+
 def build_timetable(
     paths: Sequence[str | Path],
     date: dt.date,
@@ -356,35 +414,15 @@ def build_timetable(
 
     A date without any service gives a timetable without trips (``n_trips == 0``).
     """
-    from mobility.gtfs import default_namespace, load_feed
-
     feed_paths = [Path(p) for p in paths]
-    namespaced = len(feed_paths) > 1
-    slices: list[_Slice] = []
-    total = 2 * len(feed_paths) + 1
-    for i, path in enumerate(feed_paths):
-        progress(f"reading {path.name}", 2 * i, total)
-        feed = load_feed(path, default_namespace(path) if namespaced else "")
-        progress(f"patterns of {path.name}", 2 * i + 1, total)
-        slices.append(_slice_feed(feed, date))
-    progress("indexing", 2 * len(feed_paths), total)
+    logger.info(
+        "building the timetable of %s from %s", date.isoformat(), ", ".join(p.name for p in feed_paths)
+    )
+    slices = _read_slices(feed_paths, date, progress)
     stop_base = _offsets([len(s.feed.stop_ids) for s in slices])
     route_base = _offsets([len(s.feed.route_ids) for s in slices])
     trip_base = _offsets([len(s.feed.trip_ids) for s in slices])
-
-    pat_stops = [ps + stop_base[i] for i, s in enumerate(slices) for ps in s.pat_stops]
-    pat_arr = [a for s in slices for a in s.pat_arr]
-    pat_dep = [d for s in slices for d in s.pat_dep]
-    n_pat_trips = [a.shape[0] for a in pat_arr]
-    pat_len = [len(p) for p in pat_stops]
-    pat_stop_off = _offsets(pat_len)
-    flat_stops = _concat(pat_stops, np.int32)
-    pos = np.arange(len(flat_stops), dtype=np.int64) - np.repeat(pat_stop_off[:-1], pat_len)
-    pat_id = np.repeat(np.arange(len(pat_stops), dtype=np.int32), pat_len)
-    n_stops = int(stop_base[-1])
-    order = np.lexsort((pos, pat_id, flat_stops))
-    stop_pat_off = np.zeros(n_stops + 1, dtype=np.int64)
-    np.cumsum(np.bincount(flat_stops, minlength=n_stops), out=stop_pat_off[1:])
+    patterns = _pattern_arrays(slices, stop_base)
 
     def cat(attr: str, dtype: type | np.dtype) -> np.ndarray:
         return _concat([getattr(s.feed, attr) for s in slices], dtype)
@@ -422,19 +460,9 @@ def build_timetable(
             ]
         ).astype(np.int32)[used_trips],
         trip_headsigns=cat("trip_headsigns", np.str_)[used_trips],
-        pat_stop_off=pat_stop_off,
-        pat_stops=flat_stops,
-        pat_pickup=_concat([p for s in slices for p in s.pat_pickup], np.uint8),
-        pat_dropoff=_concat([p for s in slices for p in s.pat_dropoff], np.uint8),
-        pat_trip_off=_offsets(n_pat_trips),
-        pat_time_off=_offsets([a.size for a in pat_arr]),
-        arr_s=_concat(pat_arr, np.int32),
-        dep_s=_concat(pat_dep, np.int32),
+        **patterns,
         inst_trip=np.searchsorted(used_trips, inst_trip).astype(np.int32),
         inst_day=_concat([d for s in slices for d in s.pat_inst_day], np.int8),
-        stop_pat_off=stop_pat_off,
-        stop_pat=pat_id[order].astype(np.int32),
-        stop_pat_pos=pos[order].astype(np.int32),
         rule_from=_concat([r[0] for r in rule_parts], np.int32),
         rule_to=_concat([r[1] for r in rule_parts], np.int32),
         rule_time_s=_concat([r[2] for r in rule_parts], np.int32),

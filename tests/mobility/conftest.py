@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import csv
+import datetime as dt
 import zipfile
 from collections.abc import Callable
 from pathlib import Path
@@ -67,5 +68,45 @@ def route_batch(tmp_path: Path) -> Callable[..., tuple[int, str, dict[str, tuple
                 for row in csv.DictReader(handle):
                     answers[row["query_id"]] = (row["arrival"], row["rides"])
         return result.exit_code, result.stderr if result.stderr_bytes is not None else "", answers
+
+    return run
+
+
+@pytest.fixture
+def solve_batch() -> Callable[..., tuple[int, str, dict[str, tuple[str, str]]]]:
+    """Answer stop-to-stop queries in process (timetable, footpaths, router, batch), as route-batch
+    does; returns (0, "", {query_id: (arrival, rides)}) or (1, error message, {})."""
+    from mobility.batch import answer_queries, resolve_queries
+    from mobility.errors import MobilityError
+    from mobility.footpaths import crow_fly_footpaths, gtfs_footpaths
+    from mobility.journeys import format_gtfs_time
+    from mobility.raptor import Router
+    from mobility.timetable import build_timetable
+
+    def run(
+        feeds: list[Path],
+        date: str,
+        queries: list[tuple[str, str, str, str]],
+        transfers: str = "gtfs",
+    ) -> tuple[int, str, dict[str, tuple[str, str]]]:
+        rows = [
+            (line, dict(zip(("query_id", "from_stop_id", "to_stop_id", "departure"), q, strict=True)))
+            for line, q in enumerate(queries, start=2)
+        ]
+        try:
+            tt = build_timetable(feeds, dt.date.fromisoformat(date))
+            footpaths = gtfs_footpaths(tt) if transfers == "gtfs" else crow_fly_footpaths(tt)
+            batch = resolve_queries(tt, rows, "queries.csv")
+            arrival, rides = answer_queries(Router(tt, footpaths), batch)
+        except MobilityError as exc:
+            return 1, str(exc), {}
+        return (
+            0,
+            "",
+            {
+                qid: ("" if a < 0 else format_gtfs_time(int(a)), "" if a < 0 else str(int(r)))
+                for qid, a, r in zip(batch.query_ids, arrival, rides, strict=True)
+            },
+        )
 
     return run

@@ -1,7 +1,7 @@
 """Each rule of the timetable semantics, pinned by a hand-written feed and hand-derived answers.
 
-Every expectation is checked twice: through ``knoten route-batch --transfers gtfs`` (RAPTOR) and
-through the independent brute-force reference in ``reference.py``.
+Every expectation is checked twice: through the router in process (RAPTOR with the footpaths of
+``--transfers gtfs``) and through the independent brute-force reference in ``reference.py``.
 """
 
 from __future__ import annotations
@@ -18,12 +18,12 @@ Query = tuple[str, str, str, str, str, str]  # id, from, to, departure, expected
 
 
 def check(
-    route_batch: Callable[..., tuple[int, str, dict[str, tuple[str, str]]]],
+    solve_batch: Callable[..., tuple[int, str, dict[str, tuple[str, str]]]],
     feeds: list[Path],
     date: str,
     cases: list[Query],
 ) -> None:
-    code, err, answers = route_batch(feeds, date, [c[:4] for c in cases])
+    code, err, answers = solve_batch(feeds, date, [c[:4] for c in cases])
     assert code == 0, err
     ref = Reference(feeds, dt.date.fromisoformat(date))
     for qid, frm, to, dep, arrival, rides in cases:
@@ -36,11 +36,11 @@ def check(
         assert (ref_text, "" if ref_rides is None else str(ref_rides)) == (arrival, rides), f"reference {qid}"
 
 
-def test_overnight_trips_of_the_previous_day_run_shifted_by_24h(fixture_feed, route_batch) -> None:
+def test_overnight_trips_of_the_previous_day_run_shifted_by_24h(fixture_feed, solve_batch) -> None:
     feed = fixture_feed("overnight")
     # 2024-03-06 is a Wednesday: Tuesday's night trip runs at -00:10 (A), 00:20 (B), 01:10 (C)
     check(
-        route_batch,
+        solve_batch,
         [feed],
         "2024-03-06",
         [
@@ -51,10 +51,10 @@ def test_overnight_trips_of_the_previous_day_run_shifted_by_24h(fixture_feed, ro
     )
 
 
-def test_arrivals_past_midnight_and_no_trips_of_the_next_day(fixture_feed, route_batch) -> None:
+def test_arrivals_past_midnight_and_no_trips_of_the_next_day(fixture_feed, solve_batch) -> None:
     feed = fixture_feed("overnight")
     check(
-        route_batch,
+        solve_batch,
         [feed],
         "2024-03-05",  # Tuesday: Wednesday's early trip must not be used
         [
@@ -64,10 +64,10 @@ def test_arrivals_past_midnight_and_no_trips_of_the_next_day(fixture_feed, route
     )
 
 
-def test_frequencies_expand_into_copies_before_end_time(fixture_feed, route_batch) -> None:
+def test_frequencies_expand_into_copies_before_end_time(fixture_feed, solve_batch) -> None:
     feed = fixture_feed("frequencies")
     check(
-        route_batch,
+        solve_batch,
         [feed],
         "2024-03-06",
         [
@@ -82,10 +82,10 @@ def test_frequencies_expand_into_copies_before_end_time(fixture_feed, route_batc
     )
 
 
-def test_station_stands_for_its_platforms(fixture_feed, route_batch) -> None:
+def test_station_stands_for_its_platforms(fixture_feed, solve_batch) -> None:
     feed = fixture_feed("stations")
     check(
-        route_batch,
+        solve_batch,
         [feed],
         "2024-03-06",
         [
@@ -99,10 +99,10 @@ def test_station_stands_for_its_platforms(fixture_feed, route_batch) -> None:
     )
 
 
-def test_only_pickup_and_drop_off_type_1_forbid(fixture_feed, route_batch) -> None:
+def test_only_pickup_and_drop_off_type_1_forbid(fixture_feed, solve_batch) -> None:
     feed = fixture_feed("pickup_dropoff")
     check(
-        route_batch,
+        solve_batch,
         [feed],
         "2024-03-06",
         [
@@ -114,10 +114,10 @@ def test_only_pickup_and_drop_off_type_1_forbid(fixture_feed, route_batch) -> No
     )
 
 
-def test_transfers_txt_rules_and_precedence(fixture_feed, route_batch) -> None:
+def test_transfers_txt_rules_and_precedence(fixture_feed, solve_batch) -> None:
     feed = fixture_feed("transfers")
     check(
-        route_batch,
+        solve_batch,
         [feed],
         "2024-03-06",
         [
@@ -136,10 +136,10 @@ def test_transfers_txt_rules_and_precedence(fixture_feed, route_batch) -> None:
     )
 
 
-def test_calendar_dates_add_and_remove_service(fixture_feed, route_batch) -> None:
+def test_calendar_dates_add_and_remove_service(fixture_feed, solve_batch) -> None:
     feed = fixture_feed("calendar_dates")
-    check(route_batch, [feed], "2024-05-01", [("holiday", "A", "B", "07:00:00", "09:20:00", "1")])
-    check(route_batch, [feed], "2024-05-02", [("weekday", "A", "B", "07:00:00", "08:30:00", "1")])
+    check(solve_batch, [feed], "2024-05-01", [("holiday", "A", "B", "07:00:00", "09:20:00", "1")])
+    check(solve_batch, [feed], "2024-05-02", [("weekday", "A", "B", "07:00:00", "08:30:00", "1")])
 
 
 def test_no_service_on_the_date_answers_unreachable(fixture_feed, route_batch) -> None:
@@ -151,10 +151,10 @@ def test_no_service_on_the_date_answers_unreachable(fixture_feed, route_batch) -
     assert answers == {"q": ("", "")}
 
 
-def test_fewest_rides_among_earliest_and_overtaking_trips(fixture_feed, route_batch) -> None:
+def test_fewest_rides_among_earliest_and_overtaking_trips(fixture_feed, solve_batch) -> None:
     feed = fixture_feed("riding")
     check(
-        route_batch,
+        solve_batch,
         [feed],
         "2024-03-06",
         [
@@ -165,10 +165,10 @@ def test_fewest_rides_among_earliest_and_overtaking_trips(fixture_feed, route_ba
     )
 
 
-def test_merged_feeds_are_namespaced(fixture_feed, route_batch) -> None:
+def test_merged_feeds_are_namespaced(fixture_feed, solve_batch) -> None:
     feeds = [fixture_feed("riding"), fixture_feed("frequencies")]
     check(
-        route_batch,
+        solve_batch,
         feeds,
         "2024-03-06",
         [
@@ -177,14 +177,14 @@ def test_merged_feeds_are_namespaced(fixture_feed, route_batch) -> None:
             ("across_feeds", "riding:A", "frequencies:C", "07:00:00", "", ""),
         ],
     )
-    code, err, _ = route_batch(feeds, "2024-03-06", [("q", "A", "C", "07:00:00")])
+    code, err, _ = solve_batch(feeds, "2024-03-06", [("q", "A", "C", "07:00:00")])
     assert code == 1 and "unknown stop 'A'" in err
 
 
 @pytest.mark.parametrize("mode", ["walk", "gtfs"])
-def test_walk_mode_adds_crow_fly_walks(fixture_feed, route_batch, mode: str) -> None:
+def test_walk_mode_adds_crow_fly_walks(fixture_feed, solve_batch, mode: str) -> None:
     # C and S1 are 13 m apart: only the walk mode lets Y8 -> C (13:10) -> S1 (13:30) -> Y9 work
-    code, err, answers = route_batch(
+    code, err, answers = solve_batch(
         [fixture_feed("transfers")], "2024-03-06", [("q", "Y8", "Y9", "12:50:00")], mode
     )
     assert code == 0, err
