@@ -20,6 +20,7 @@ from mobility.errors import MobilityError
 from mobility.planner.availability import SnapshotAvailability
 from mobility.planner.plan import Planner
 from mobility.planner.streets import StreetSide
+from mobility.planner.transit import STOP_LINK_MAX_M
 from mobility.streets.cache import read_network, save_network
 from mobility.streets.graph import build_network
 from mobility.streets.osm import read_osm
@@ -51,12 +52,25 @@ def build_graph_dir(
     gtfs_paths = [Path(p).resolve() for p in gtfs]
     timezone = None
     progress("checking GTFS", 0, total)
+    feeds = []
     for path in gtfs_paths:
-        feed = load_feed(path, default_namespace(path) if len(gtfs_paths) > 1 else "")
-        timezone = timezone or feed.timezone
+        feeds.append(load_feed(path, default_namespace(path) if len(gtfs_paths) > 1 else ""))
+        timezone = timezone or feeds[-1].timezone
     progress("reading OSM", 1, total)
     osm_path = Path(osm).resolve()
     net = build_network(read_osm(osm_path))
+    walk = StreetSide(net).snappers["walk"]
+    unlinked: list[str] = []
+    for feed in feeds:
+        platforms = feed.stop_location_type == 0
+        links = walk.link(feed.stop_lat[platforms], feed.stop_lon[platforms], STOP_LINK_MAX_M)
+        ids = feed.stop_ids[platforms]
+        unlinked.extend(
+            f"{feed.namespace}:{ids[i]}" if feed.namespace else str(ids[i]) for i in links.unlinked
+        )
+    if unlinked:
+        log.info("%d stops are more than %.0f m from a walkable street and cannot be reached on foot",
+                    len(unlinked), STOP_LINK_MAX_M)  # fmt: skip
     progress("checking sharing and chargers", 2, total)
     gbfs = [str(Path(p).resolve()) for p in gbfs_dirs]
     ocpi = [str(Path(p).resolve()) for p in ocpi_files]
@@ -78,6 +92,7 @@ def build_graph_dir(
             "vehicles": len(snapshot.vehicles) if snapshot is not None else 0,
         },
         "charging_locations": len(avail.locations),
+        "stops_unlinked": unlinked,
         "build_s": round(time.perf_counter() - started, 2),
     }
     (out / "manifest.json").write_text(json.dumps(manifest, indent=2) + "\n", encoding="utf-8")

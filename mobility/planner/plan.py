@@ -138,7 +138,7 @@ class Planner:
         """Link both places and run the two walking searches."""
         origin = self.streets.anchor(q.from_lat, q.from_lon, "walk", "origin")
         destination = self.streets.anchor(q.to_lat, q.to_lon, "walk", "destination")
-        direct_m = q.max_direct_walk_s * q.walk_speed_mps if "walk" in q.modes or "transit" in q.modes else 0
+        direct_m = q.max_direct_walk_s * q.walk_speed_mps if "walk" in q.modes else 0
         tree_o = self.streets.tree(origin, "walk", max(q.max_walk_m, direct_m))
         tree_d = self.streets.tree(destination, "walk", q.max_walk_m, reverse=True)
         return Context(
@@ -152,7 +152,7 @@ class Planner:
         found: list[Itinerary] = []
         reasons: list[str] = []
         best_of: dict[str, Itinerary] = {}
-        if "walk" in q.modes or "transit" in q.modes:
+        if "walk" in q.modes:
             walk = self.direct_walk(ctx)
             if walk is not None:
                 found.append(walk)
@@ -291,7 +291,7 @@ class Planner:
         best: int | None = None
         rides: int | None = None
         d = direct_walk_m(ctx.tree_o, ctx.destination.node, ctx.destination.offset_m)
-        if math.isfinite(d) and d / q.walk_speed_mps <= q.max_direct_walk_s:
+        if "walk" in q.modes and math.isfinite(d) and d / q.walk_speed_mps <= q.max_direct_walk_s:
             best, rides = ctx.t_s + walk_seconds(d, q.walk_speed_mps), 0
         if "transit" in q.modes and self.tt is not None and self.tt.n_trips:
             acc, egr = self.access_egress(ctx)

@@ -49,7 +49,7 @@ def link_stops(tt: Timetable, streets: StreetSide, max_m: float = STOP_LINK_MAX_
     offset[ok] = haversine_m(tt.stop_lat[ok], tt.stop_lon[ok], g.lat[node[ok]], g.lon[node[ok]])
     unlinked = [str(tt.stop_ids[i]) for i in np.nonzero(served & (node < 0))[0]]
     if unlinked:
-        log.warning("%d stops are more than %.0f m from a walkable street: %s", len(unlinked), max_m,
+        log.info("%d stops are more than %.0f m from a walkable street: %s", len(unlinked), max_m,
                     ", ".join(unlinked[:10]) + (" ..." if len(unlinked) > 10 else ""))  # fmt: skip
     return StopLinks(node, offset, unlinked)
 
