@@ -65,11 +65,24 @@ class SnapshotAvailability:
         if gbfs_dirs:
             from mobility.sharing.gbfs import load_snapshot
 
-            snapshot = load_snapshot([Path(p) for p in gbfs_dirs])
+            snapshot = load_snapshot(gbfs_sources(gbfs_dirs))
         locations: list[Location] = []
         for path in ocpi_files:
             locations.extend(read_ocpi_locations(Path(path)))
         return cls(snapshot, locations)
+
+
+def gbfs_sources(paths: Sequence[str | Path]) -> list[str | Path]:
+    """GBFS folders or files; a folder holding only system folders stands for each of them."""
+    out: list[str | Path] = []
+    for raw in paths:
+        path = Path(raw)
+        subdirs = sorted(p for p in path.iterdir() if p.is_dir()) if path.is_dir() else []
+        if subdirs and not any(path.glob("*.json")):
+            out.extend(subdirs)
+        else:
+            out.append(path)
+    return out
 
 
 def read_ocpi_locations(path: Path) -> list[Location]:

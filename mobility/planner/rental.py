@@ -33,7 +33,7 @@ PROFILE = {"bike_share": "bike", "car_share": "car"}
 #: seconds to unlock and to return a vehicle
 PICKUP_S = {"bike_share": 60, "car_share": 120}
 DROPOFF_S = {"bike_share": 60, "car_share": 120}
-MAX_PICKUPS = 6
+MAX_PICKUPS = 4
 MAX_RIDE_S = 3 * 3600
 
 
@@ -150,14 +150,16 @@ def pickups(planner: Planner, ctx: Context, snapshot: Any, mode: str) -> list[Pi
     walk_m, walk_node, walk_off = _walk_to(ctx.tree_o, planner, lat, lon)
     prof = planner.streets.snappers[PROFILE[mode]].link(lat, lon, 300.0)
     out = []
+    taken = {True: 0, False: 0}  # nearest few stations and nearest few free vehicles
     for i in np.argsort(walk_m).tolist():
         if walk_m[i] > q.max_walk_m or prof.node[i] < 0:
             continue
         sys_id, place, st, v, type_id, form, propulsion, count = raw[i]
+        if taken[st is not None] >= MAX_PICKUPS:
+            continue
+        taken[st is not None] += 1
         out.append(Pickup(sys_id, place, float(walk_m[i]), int(walk_node[i]), float(walk_off[i]),
                           int(prof.node[i]), st, v, type_id, form, propulsion, count))  # fmt: skip
-        if len(out) >= MAX_PICKUPS:
-            break
     return out
 
 
