@@ -280,7 +280,36 @@ class Planner:
             reasons.append(f"no stop within {q.max_walk_m:.0f} m walk of the destination")
         if len(acc.stops) == 0 or len(egr.stops) == 0:
             return []
-        out = [self.transit_itinerary(ctx, j, acc, egr) for j in self.journeys(ctx, acc, egr) if j.rides]
+        bike = None
+        if "bike_share" in q.modes and self.availability is not None:
+            from mobility.planner.rental import bike_access
+
+            bike = bike_access(self, ctx, self.availability.sharing(q.when))
+        origins = acc
+        if bike is not None:  # each stop keeps its quicker way in: on foot or by docked bike
+            t = {int(s): int(x) for s, x in zip(bike.stops, bike.time_s, strict=True)}
+            for s, x in zip(acc.stops.tolist(), acc.time_s.tolist(), strict=True):
+                t[s] = min(t.get(s, x), x)
+            stops = np.asarray(sorted(t), dtype=np.int32)
+            origins = StopAccess(
+                stops, acc.distance_m, np.asarray([t[s] for s in stops.tolist()], np.int32), acc.tree
+            )
+        out = []
+        for j in self.journeys(ctx, origins, egr):
+            if not j.rides:
+                continue
+            s0 = j.rides[0].board_stop
+            walked = acc.time_s[acc.stops == s0]
+            if (
+                bike is not None
+                and s0 in bike.how
+                and (walked.size == 0 or int(walked[0]) > bike.time_s[bike.stops == s0][0])
+            ):
+                out.append(
+                    self.transit_itinerary(ctx, j, acc, egr, bike.legs(self, ctx, s0, j.rides[0].board_s))
+                )
+            else:
+                out.append(self.transit_itinerary(ctx, j, acc, egr))
         if not out:
             reasons.append("no transit connection at that time")
         return out
@@ -304,18 +333,24 @@ class Planner:
                     best, rides = arrival, k
         return best, rides
 
-    def transit_itinerary(self, ctx: Context, j: Journey, acc: StopAccess, egr: StopAccess) -> Itinerary:
-        """Legs of one journey: access walk, rides with transfer walks between, egress walk."""
+    def transit_itinerary(
+        self, ctx: Context, j: Journey, acc: StopAccess, egr: StopAccess, access: list[Leg] | None = None
+    ) -> Itinerary:
+        """Legs of one journey: access walk (or the given access legs), rides with transfer walks
+        between, egress walk."""
         assert self.links is not None
         q = ctx.query
         first, last = j.rides[0], j.rides[-1]
-        ia = int(np.nonzero(acc.stops == first.board_stop)[0][0])
         ie = int(np.nonzero(egr.stops == last.alight_stop)[0][0])
         s0 = first.board_stop
-        legs = [self.walk_leg(ctx.tree_o, int(self.links.node[s0]), self.stop_place(s0),
-                              first.board_s - int(acc.time_s[ia]), q.walk_speed_mps,
-                              float(self.links.offset_m[s0]))]  # fmt: skip
-        legs[0].origin = ctx.from_place
+        if access is not None:
+            legs = access
+        else:
+            ia = int(np.nonzero(acc.stops == s0)[0][0])
+            legs = [self.walk_leg(ctx.tree_o, int(self.links.node[s0]), self.stop_place(s0),
+                                  first.board_s - int(acc.time_s[ia]), q.walk_speed_mps,
+                                  float(self.links.offset_m[s0]))]  # fmt: skip
+            legs[0].origin = ctx.from_place
         prev: Ride | None = None
         for ride in j.rides:
             if ride.walk_from >= 0 and prev is not None:

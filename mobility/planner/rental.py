@@ -424,3 +424,89 @@ def _ev_itinerary(
     walk = planner.walk_leg(ctx.tree_d, walk_node, place, t + drive_s, q.walk_speed_mps, walk_off)
     walk.destination = ctx.to_place
     return Itinerary([drive, walk])
+
+
+@dataclass
+class BikeAccess:
+    """Stops reached by a docked bike (walk, ride, return, walk): stop, seconds from leaving, and how."""
+
+    stops: np.ndarray
+    time_s: np.ndarray
+    how: dict[int, tuple[Pickup, Tree, Dropoff, Tree]]
+
+    def legs(self, planner: Planner, ctx: Context, stop: int, board_s: int) -> list[Leg]:
+        """The walk, bike and walk legs reaching ``stop`` just in time for ``board_s``."""
+        assert planner.links is not None
+        q = ctx.query
+        p, tree, d, walk_tree = self.how[stop]
+        total = int(self.time_s[int(np.nonzero(self.stops == stop)[0][0])])
+        t = board_s - total
+        first = planner.walk_leg(ctx.tree_o, p.walk_node, p.place, t, q.walk_speed_mps, p.walk_offset_m)
+        first.origin = ctx.from_place
+        t += walk_seconds(p.walk_m, q.walk_speed_mps)
+        ride_end = t + PICKUP_S["bike_share"] + math.ceil(float(tree.dist[d.node])) + DROPOFF_S["bike_share"]
+        snapshot = planner.availability.sharing(q.when) if planner.availability is not None else None
+        ride = Leg(
+            "BIKE_SHARE", p.place, d.place, LegTime(planner.at(t)), LegTime(planner.at(ride_end)),
+            tree.length_m(d.node), tree.points(d.node, d.place.lat, d.place.lon),
+            rental=_rental_fields(snapshot, p, d),
+        )  # fmt: skip
+        walk = planner.walk_leg(walk_tree, int(planner.links.node[stop]), planner.stop_place(stop), ride_end,
+                                q.walk_speed_mps, float(planner.links.offset_m[stop]))  # fmt: skip
+        walk.origin = d.place
+        return [first, ride, walk]
+
+
+def bike_access(
+    planner: Planner, ctx: Context, snapshot: Any, max_ride_s: float = 1800.0
+) -> BikeAccess | None:
+    """Docked bike to transit: stops within the transfer walk of a station with a free dock."""
+    from mobility.planner.transit import stop_access
+
+    q = ctx.query
+    if snapshot is None or planner.links is None:
+        return None
+    starts = [p for p in pickups(planner, ctx, snapshot, "bike_share") if p.station is not None]
+    start_ids = {id(p): p.station.station_id for p in starts if p.station is not None}
+    best: dict[int, tuple[float, tuple[Pickup, Tree, Dropoff, Tree]]] = {}
+    walk_trees: dict[str, Tree] = {}
+    for p in starts:
+        tree = planner.streets.tree(Anchor(p.place.lat, p.place.lon, p.node, 0.0), "bike", max_ride_s)
+        for d in _docks(planner, snapshot, p.system_id):
+            if d.station is None or d.station.station_id == start_ids[id(p)] or not tree.reached(d.node):
+                continue
+            key = d.station.station_id
+            if key not in walk_trees:
+                anchor = Anchor(d.place.lat, d.place.lon, d.walk_node, d.walk_offset_m)
+                walk_trees[key] = planner.streets.tree(anchor, "walk", q.max_transfer_m)
+            near = stop_access(walk_trees[key], planner.links, q.max_transfer_m, q.walk_speed_mps)
+            lead = (walk_seconds(p.walk_m, q.walk_speed_mps) + PICKUP_S["bike_share"]
+                    + math.ceil(float(tree.dist[d.node])) + DROPOFF_S["bike_share"])  # fmt: skip
+            for s, w in zip(near.stops.tolist(), near.time_s.tolist(), strict=True):
+                if s not in best or lead + w < best[s][0]:
+                    best[s] = (lead + w, (p, tree, d, walk_trees[key]))
+    if not best:
+        return None
+    stops = np.asarray(sorted(best), dtype=np.int32)
+    return BikeAccess(stops, np.asarray([best[s][0] for s in stops.tolist()], dtype=np.int32),
+                      {s: best[s][1] for s in stops.tolist()})  # fmt: skip
+
+
+def _docks(planner: Planner, snapshot: Any, system_id: str) -> list[Dropoff]:
+    """Every station of ``system_id`` that takes a bike back now, linked to the bike and walk graphs."""
+    cands = [
+        st for st in snapshot.stations
+        if st.system_id == system_id and st.is_returning and (st.num_docks_available or 0) > 0
+    ]  # fmt: skip
+    if not cands:
+        return []
+    lat = np.asarray([s.lat for s in cands])
+    lon = np.asarray([s.lon for s in cands])
+    walk = planner.streets.snappers["walk"].link(lat, lon, 400.0)
+    bike = planner.streets.snappers["bike"].link(lat, lon, 300.0)
+    return [
+        Dropoff(Place(str(st.name), st.lat, st.lon), int(bike.node[i]), 0.0, int(walk.node[i]),
+                float(walk.distance_m[i]), st, st.num_docks_available)
+        for i, st in enumerate(cands)
+        if walk.node[i] >= 0 and bike.node[i] >= 0
+    ]  # fmt: skip
