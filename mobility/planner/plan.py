@@ -13,7 +13,7 @@ from __future__ import annotations
 import datetime as dt
 import logging
 import math
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from zoneinfo import ZoneInfo
 
 import numpy as np
@@ -66,6 +66,7 @@ class Context:
     tree_d: Tree  # walk to the destination (reverse)
     from_place: Place
     to_place: Place
+    trees: dict[tuple[str, int], Tree] = field(default_factory=dict)  # rides from pickups, per query
 
 
 class Planner:
@@ -90,6 +91,8 @@ class Planner:
         self.links: StopLinks | None = link_stops(tt, self.streets) if tt is not None else None
         self._pairs: tuple[np.ndarray, np.ndarray, np.ndarray] | None = None
         self._routers: dict[tuple[float, float], Router] = {}
+        #: stops near each sharing station: (lat, lon, max_m, speed) -> (stops, walk seconds)
+        self.station_stops: dict[tuple[float, float, float, float], tuple[np.ndarray, np.ndarray]] = {}
 
     # -- set-up ------------------------------------------------------------------------------
 

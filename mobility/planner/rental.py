@@ -20,6 +20,8 @@ from charging.points import Location
 from mobility.planner.itinerary import Itinerary, Leg, LegTime, Place, rfc3339
 from mobility.planner.query import EV_CONNECTORS
 from mobility.planner.streets import Anchor, Tree, walk_seconds
+from mobility.streets.graph import haversine_m
+from mobility.streets.profiles import BIKE_SPEED_MPS
 
 if TYPE_CHECKING:
     from mobility.planner.plan import Context, Planner
@@ -33,7 +35,7 @@ PROFILE = {"bike_share": "bike", "car_share": "car"}
 #: seconds to unlock and to return a vehicle
 PICKUP_S = {"bike_share": 60, "car_share": 120}
 DROPOFF_S = {"bike_share": 60, "car_share": 120}
-MAX_PICKUPS = 4
+MAX_PICKUPS = 3
 MAX_RIDE_S = 3 * 3600
 
 
@@ -220,6 +222,19 @@ def parking_dropoffs(planner: Planner, ctx: Context, snapshot: Any, p: Pickup, p
     return out
 
 
+def ride_tree(planner: Planner, ctx: Context, p: Pickup, profile: str) -> Tree:
+    """The ride search from a pickup, bounded by a generous multiple of the straight-line ride
+    (at least 30 minutes, for rides to transit); shared by the parts of one query."""
+    key = (profile, p.node)
+    if key not in ctx.trees:
+        q = ctx.query
+        crow = float(haversine_m(p.place.lat, p.place.lon, q.to_lat, q.to_lon))
+        speed = BIKE_SPEED_MPS if profile == "bike" else 8.0
+        limit = min(MAX_RIDE_S, max(1800.0, 3.0 * crow / speed + 600.0))
+        ctx.trees[key] = planner.streets.tree(Anchor(p.place.lat, p.place.lon, p.node, 0.0), profile, limit)
+    return ctx.trees[key]
+
+
 def _rental_fields(snapshot: Any, p: Pickup, d: Dropoff) -> dict[str, Any]:
     vt = snapshot.vehicle_type(p.system_id, p.vehicle_type_id) if p.vehicle_type_id else None
     fields: dict[str, Any] = {
@@ -278,14 +293,13 @@ def rental_itineraries(
     profile = PROFILE[mode]
     best: dict[str, tuple[float, Pickup, Tree, Dropoff]] = {}
     no_return = False
+    by_system: dict[str, list[Dropoff]] = {}
     for p in starts:
-        tree = planner.streets.tree(Anchor(p.place.lat, p.place.lon, p.node, 0.0), profile, MAX_RIDE_S)
+        tree = ride_tree(planner, ctx, p, profile)
         docked = p.station is not None
-        drops = (
-            station_dropoffs(planner, ctx, snapshot, p.system_id, mode)
-            if docked
-            else parking_dropoffs(planner, ctx, snapshot, p, profile)
-        )
+        if docked and p.system_id not in by_system:
+            by_system[p.system_id] = station_dropoffs(planner, ctx, snapshot, p.system_id, mode)
+        drops = by_system[p.system_id] if docked else parking_dropoffs(planner, ctx, snapshot, p, profile)
         for d in drops:
             if not tree.reached(d.node):
                 continue
@@ -432,13 +446,15 @@ class BikeAccess:
 
     stops: np.ndarray
     time_s: np.ndarray
-    how: dict[int, tuple[Pickup, Tree, Dropoff, Tree]]
+    how: dict[int, tuple[Pickup, Tree, Dropoff]]
 
     def legs(self, planner: Planner, ctx: Context, stop: int, board_s: int) -> list[Leg]:
         """The walk, bike and walk legs reaching ``stop`` just in time for ``board_s``."""
         assert planner.links is not None
         q = ctx.query
-        p, tree, d, walk_tree = self.how[stop]
+        p, tree, d = self.how[stop]
+        anchor = Anchor(d.place.lat, d.place.lon, d.walk_node, d.walk_offset_m)
+        walk_tree = planner.streets.tree(anchor, "walk", q.max_transfer_m)
         total = int(self.time_s[int(np.nonzero(self.stops == stop)[0][0])])
         t = board_s - total
         first = planner.walk_leg(ctx.tree_o, p.walk_node, p.place, t, q.walk_speed_mps, p.walk_offset_m)
@@ -457,39 +473,49 @@ class BikeAccess:
         return [first, ride, walk]
 
 
-def bike_access(
-    planner: Planner, ctx: Context, snapshot: Any, max_ride_s: float = 1800.0
-) -> BikeAccess | None:
+def bike_access(planner: Planner, ctx: Context, snapshot: Any) -> BikeAccess | None:
     """Docked bike to transit: stops within the transfer walk of a station with a free dock."""
-    from mobility.planner.transit import stop_access
-
     q = ctx.query
     if snapshot is None or planner.links is None:
         return None
     starts = [p for p in pickups(planner, ctx, snapshot, "bike_share") if p.station is not None]
     start_ids = {id(p): p.station.station_id for p in starts if p.station is not None}
-    best: dict[int, tuple[float, tuple[Pickup, Tree, Dropoff, Tree]]] = {}
-    walk_trees: dict[str, Tree] = {}
+    best: dict[int, tuple[float, tuple[Pickup, Tree, Dropoff]]] = {}
+    docks: dict[str, list[Dropoff]] = {}
     for p in starts:
-        tree = planner.streets.tree(Anchor(p.place.lat, p.place.lon, p.node, 0.0), "bike", max_ride_s)
-        for d in _docks(planner, snapshot, p.system_id):
+        tree = ride_tree(planner, ctx, p, "bike")
+        if p.system_id not in docks:
+            docks[p.system_id] = _docks(planner, snapshot, p.system_id)
+        for d in docks[p.system_id]:
             if d.station is None or d.station.station_id == start_ids[id(p)] or not tree.reached(d.node):
                 continue
-            key = d.station.station_id
-            if key not in walk_trees:
-                anchor = Anchor(d.place.lat, d.place.lon, d.walk_node, d.walk_offset_m)
-                walk_trees[key] = planner.streets.tree(anchor, "walk", q.max_transfer_m)
-            near = stop_access(walk_trees[key], planner.links, q.max_transfer_m, q.walk_speed_mps)
+            near_stops, near_s = _stops_near(planner, d, q.max_transfer_m, q.walk_speed_mps)
             lead = (walk_seconds(p.walk_m, q.walk_speed_mps) + PICKUP_S["bike_share"]
                     + math.ceil(float(tree.dist[d.node])) + DROPOFF_S["bike_share"])  # fmt: skip
-            for s, w in zip(near.stops.tolist(), near.time_s.tolist(), strict=True):
+            for s, w in zip(near_stops.tolist(), near_s.tolist(), strict=True):
                 if s not in best or lead + w < best[s][0]:
-                    best[s] = (lead + w, (p, tree, d, walk_trees[key]))
+                    best[s] = (lead + w, (p, tree, d))
     if not best:
         return None
     stops = np.asarray(sorted(best), dtype=np.int32)
     return BikeAccess(stops, np.asarray([best[s][0] for s in stops.tolist()], dtype=np.int32),
                       {s: best[s][1] for s in stops.tolist()})  # fmt: skip
+
+
+def _stops_near(
+    planner: Planner, d: Dropoff, max_m: float, speed_mps: float
+) -> tuple[np.ndarray, np.ndarray]:
+    """Stops within ``max_m`` walk of a station and the whole seconds to walk there (cached)."""
+    from mobility.planner.transit import stop_access
+
+    assert planner.links is not None
+    key = (round(d.place.lat, 7), round(d.place.lon, 7), round(max_m, 1), round(speed_mps, 3))
+    cache = planner.station_stops
+    if key not in cache:
+        anchor = Anchor(d.place.lat, d.place.lon, d.walk_node, d.walk_offset_m)
+        near = stop_access(planner.streets.tree(anchor, "walk", max_m), planner.links, max_m, speed_mps)
+        cache[key] = (near.stops, near.time_s)
+    return cache[key]
 
 
 def _docks(planner: Planner, snapshot: Any, system_id: str) -> list[Dropoff]:

@@ -245,3 +245,17 @@ def test_demo_graph_reports_unlinked_stops(graph: GraphDir, demo_city: DemoCity)
     assert isinstance(graph.manifest["stops_unlinked"], list)
     assert graph.manifest["sharing"]["stations"] > 0 and graph.manifest["charging_locations"] > 0
     assert Path(graph.manifest["gtfs"][0]).resolve() == Path(demo_city.gtfs).resolve()
+
+
+def test_bike_share_to_transit(planner: Planner) -> None:
+    ring5 = (51.6883, 7.8045)
+    q = PlanQuery(*ring5, *WEST, _when(), modes=PlanQuery.parse_modes("walk,transit,bike_share"))
+    its = [it for it in planner.plan(q) if "BIKE_SHARE" in it.modes and TRANSIT_MODES & set(it.modes)]
+    assert its, "a bike to the bus should be among the options"
+    for it in its:
+        _sensible(it, q)
+        i = it.modes.index("BIKE_SHARE")
+        bike, walk, ride = it.legs[i], it.legs[i + 1], it.legs[i + 2]
+        assert bike.rental is not None and bike.rental["availability"]["docks_available"] > 0
+        assert walk.mode == "WALK" and walk.distance_m <= q.max_transfer_m
+        assert ride.mode in TRANSIT_MODES and walk.end.scheduled <= ride.start.scheduled
