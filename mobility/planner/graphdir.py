@@ -7,10 +7,13 @@ timetables are built per service date on first use and cached in ``timetables/``
 
 from __future__ import annotations
 
+import csv
 import datetime as dt
+import io
 import json
 import logging
 import time
+import zipfile
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -32,6 +35,43 @@ Progress = Callable[[str, int, int], None]
 
 def _quiet(stage: str, done: int, total: int) -> None:
     """Progress callback that does nothing."""
+
+
+def route_styles(paths: Sequence[Path]) -> dict[str, dict[str, str | None]]:
+    """``route_id -> {color, text_color, agency}`` from routes.txt and agency.txt (ids namespaced
+    like the timetable's when there are several feeds); colours as ``#RRGGBB``."""
+    from mobility.gtfs import default_namespace
+
+    out: dict[str, dict[str, str | None]] = {}
+    for path in paths:
+        prefix = default_namespace(path) + ":" if len(paths) > 1 else ""
+        agencies = {
+            r.get("agency_id", ""): r.get("agency_name") or None for r in _csv_rows(path, "agency.txt")
+        }
+        only = next(iter(agencies.values())) if len(agencies) == 1 else None
+        for r in _csv_rows(path, "routes.txt"):
+            color, text = (r.get("route_color") or "").strip(), (r.get("route_text_color") or "").strip()
+            out[prefix + r.get("route_id", "")] = {
+                "color": f"#{color.upper()}" if color else None,
+                "text_color": f"#{text.upper()}" if text else None,
+                "agency": agencies.get(r.get("agency_id") or "", only),
+            }
+    return out
+
+
+def _csv_rows(path: Path, name: str) -> list[dict[str, str]]:
+    """Rows of one table of a GTFS zip or folder (empty when the table is absent)."""
+    try:
+        if path.is_dir():
+            raw = (path / name).read_bytes() if (path / name).is_file() else b""
+        else:
+            with zipfile.ZipFile(path) as zf:
+                names = {Path(n).name: n for n in zf.namelist()}
+                raw = zf.read(names[name]) if name in names else b""
+    except (OSError, zipfile.BadZipFile, KeyError):
+        return []
+    reader = csv.DictReader(io.StringIO(raw.decode("utf-8-sig", errors="replace")))
+    return [{(k or "").strip(): (v or "").strip() for k, v in row.items()} for row in reader]
 
 
 def build_graph_dir(
@@ -92,6 +132,7 @@ def build_graph_dir(
             "vehicles": len(snapshot.vehicles) if snapshot is not None else 0,
         },
         "charging_locations": len(avail.locations),
+        "route_styles": route_styles(gtfs_paths),
         "stops_unlinked": unlinked,
         "build_s": round(time.perf_counter() - started, 2),
     }
@@ -141,5 +182,8 @@ class GraphDir:
             from mobility.cache import get_timetable
 
             tt, _ = get_timetable(self.manifest["gtfs"], date, self.root / "timetables", progress)
-            self._planners[date] = Planner(self.streets, tt, self.availability, timezone=self.timezone)
+            self._planners[date] = Planner(
+                self.streets, tt, self.availability, timezone=self.timezone,
+                route_styles=self.manifest.get("route_styles", {}),
+            )  # fmt: skip
         return self._planners[date]

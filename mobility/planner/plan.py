@@ -81,12 +81,14 @@ class Planner:
         gtfs_transfers: bool = True,
         transit: TransitArrays | None = None,
         timezone: str = "Europe/Berlin",
+        route_styles: dict[str, dict[str, str | None]] | None = None,
     ) -> None:
         self.streets = streets if isinstance(streets, StreetSide) else StreetSide(streets)
         self.tt = tt
         self.availability = availability
         self.gtfs_transfers = gtfs_transfers
         self.transit = transit
+        self.route_styles = route_styles or {}
         self.tz = ZoneInfo(tt.timezone if tt is not None and tt.timezone else timezone)
         self.links: StopLinks | None = link_stops(tt, self.streets) if tt is not None else None
         self._pairs: tuple[np.ndarray, np.ndarray, np.ndarray] | None = None
@@ -411,13 +413,14 @@ class Planner:
                 place["arrival"] = self.at(int(tr.arr_s[row + k])).isoformat(timespec="seconds")
                 place["departure"] = self.at(int(tr.dep_s[row + k])).isoformat(timespec="seconds")
                 inter.append(place)
+        style = self.route_styles.get(str(tt.route_ids[route]), {})
         transit = {
             "route": {
                 "short_name": str(tt.route_short_names[route]) or None,
                 "long_name": str(tt.route_long_names[route]) or None,
-                "color": None,
-                "text_color": None,
-                "agency": None,
+                "color": style.get("color"),
+                "text_color": style.get("text_color"),
+                "agency": style.get("agency"),
                 "route_id": str(tt.route_ids[route]),
             },
             "headsign": str(tt.trip_headsigns[trip]) or None,

@@ -55,6 +55,7 @@ def test_route_json_has_the_api_shape(sp_graph: Path) -> None:
             )
             if leg["mode"] == "SUBWAY":
                 assert leg["trip_id"] and leg["route"]["short_name"] and "intermediate_stops" in leg
+                assert leg["route"]["agency"] and leg["route"]["color"].startswith("#")
                 assert leg["from"]["stop_id"] and leg["to"]["stop_id"]
 
 
