@@ -24,7 +24,7 @@ from mobility.journeys import Journey, Ride
 from mobility.planner.availability import Availability
 from mobility.planner.itinerary import Itinerary, Leg, LegTime, Place
 from mobility.planner.query import PlanQuery
-from mobility.planner.streets import Anchor, StreetSide, Tree, walk_seconds
+from mobility.planner.streets import LINK_MAX_M, Anchor, StreetSide, Tree, walk_seconds
 from mobility.planner.transit import (
     StopAccess,
     StopLinks,
@@ -141,8 +141,10 @@ class Planner:
 
     def context(self, q: PlanQuery) -> Context:
         """Link both places and run the two walking searches."""
-        origin = self.streets.anchor(q.from_lat, q.from_lon, "walk", "origin")
-        destination = self.streets.anchor(q.to_lat, q.to_lon, "walk", "destination")
+        # a place may lie off the mapped streets as far as one may walk (the straight line counts)
+        link_m = max(LINK_MAX_M["walk"], q.max_walk_m)
+        origin = self.streets.anchor(q.from_lat, q.from_lon, "walk", "origin", link_m)
+        destination = self.streets.anchor(q.to_lat, q.to_lon, "walk", "destination", link_m)
         direct_m = q.max_direct_walk_s * q.walk_speed_mps if "walk" in q.modes else 0
         tree_o = self.streets.tree(origin, "walk", max(q.max_walk_m, direct_m))
         tree_d = self.streets.tree(destination, "walk", q.max_walk_m, reverse=True)

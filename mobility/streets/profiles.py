@@ -53,10 +53,11 @@ BIKE_HIGHWAYS = frozenset(
 )  # fmt: skip
 CAR_HIGHWAYS = frozenset(CAR_SPEED_KMH)
 
-_ALLOW = frozenset(
-    {"yes", "designated", "permissive", "destination", "customers", "official", "use_sidepath"}
+_ALLOW = frozenset({"yes", "designated", "permissive", "destination", "customers", "official"})
+#: ``use_sidepath``: the mode must use a separately mapped path next to this way
+_DENY = frozenset(
+    {"no", "private", "agricultural", "forestry", "delivery", "discouraged", "dismount", "use_sidepath"}
 )
-_DENY = frozenset({"no", "private", "agricultural", "forestry", "delivery", "discouraged", "dismount"})
 _TRUE = frozenset({"yes", "true", "1"})
 
 #: barrier values a car cannot pass (a plain ``gate`` or ``lift_gate`` is passable unless access says no)
