@@ -15,7 +15,7 @@ from mobility.streets.profiles import PROFILES
 log = logging.getLogger(__name__)
 
 #: bump when profiles or the graph layout change, so old cache files are not read
-FORMAT_VERSION = 4
+FORMAT_VERSION = 5
 
 
 def content_key(path: Path) -> str:

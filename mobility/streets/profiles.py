@@ -69,7 +69,6 @@ CAR_BARRIERS = frozenset(
     }
 )  # fmt: skip
 BIKE_BARRIERS = frozenset({"stile", "full-height_turnstile", "turnstile"})
-WALK_BARRIERS = frozenset({"wall", "fence", "retaining_wall", "hedge"})
 
 #: how specific each access key is, per profile (most specific last)
 _ACCESS_KEYS = {
@@ -194,25 +193,28 @@ def way_rule(tags: Mapping[str, str], profile: str) -> WayRule:
 
 
 def node_blocks(tags: Mapping[str, str], profile: str) -> bool:
-    """Whether a node with ``tags`` (a barrier, or a node-level access restriction) blocks ``profile``."""
+    """Whether a barrier node with ``tags`` blocks ``profile``.
+
+    Only barrier nodes block: bollards and the like stop cars, stiles and turnstiles stop bikes,
+    and any barrier whose access tags deny the mode (a private gate) stops it.  Access tags on
+    other nodes (a private building entrance on a square's outline) do not cut the way.
+    """
     barrier = tags.get("barrier")
+    if barrier is None:
+        return False
     if profile == "car":
         blocked = barrier in CAR_BARRIERS
     elif profile == "bike":
         blocked = barrier in BIKE_BARRIERS
     else:
-        blocked = barrier in WALK_BARRIERS
-    explicit = False
+        blocked = False
     for key in _ACCESS_KEYS[profile]:
         value = tags.get(key)
         if value is None:
             continue
-        explicit = True
         value = value.split(";")[0].strip()
         if value in _DENY:
             blocked = True
         elif value in _ALLOW:
             blocked = False
-    if barrier in ("gate", "lift_gate") and not explicit:
-        return False
     return blocked

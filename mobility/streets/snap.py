@@ -8,7 +8,7 @@ from typing import Any
 import numpy as np
 from scipy.spatial import cKDTree
 
-from mobility.streets.graph import EARTH_RADIUS_M, ProfileGraph
+from mobility.streets.graph import EARTH_RADIUS_M, ProfileGraph, haversine_m
 
 
 @dataclass
@@ -45,9 +45,19 @@ class Snapper:
         lon = np.atleast_1d(np.asarray(lon, dtype=float))
         if self.tree is None or lat.size == 0:
             return Links(np.full(lat.size, -1, dtype=np.int32), np.full(lat.size, np.inf))
-        dist, idx = self.tree.query(self._xy(lat, lon), k=1, distance_upper_bound=max_m)
-        node = np.where(np.isfinite(dist), idx, -1).astype(np.int32)
-        return Links(node, np.asarray(dist, dtype=float))
+        # the projection is only nearly metric: take the true (haversine) nearest of a few candidates
+        k = min(8, self.graph.n_nodes)
+        dist, idx = self.tree.query(self._xy(lat, lon), k=k, distance_upper_bound=max_m * 1.01 + 1.0)
+        dist, idx = np.atleast_2d(dist).reshape(lat.size, k), np.atleast_2d(idx).reshape(lat.size, k)
+        ok = np.isfinite(dist)
+        safe = np.where(ok, idx, 0)
+        true = haversine_m(lat[:, None], lon[:, None], self.graph.lat[safe], self.graph.lon[safe])
+        true = np.where(ok, true, np.inf)
+        best = np.argmin(true, axis=1)
+        rows = np.arange(lat.size)
+        d = true[rows, best]
+        node = np.where(d <= max_m, idx[rows, best], -1).astype(np.int32)
+        return Links(node, np.where(node >= 0, d, np.inf))
 
     def within(self, lat: float, lon: float, radius_m: float) -> np.ndarray:
         """Every node within ``radius_m`` metres of a point."""

@@ -43,10 +43,25 @@ def hav(lat1: float, lon1: float, lat2: np.ndarray | float, lon2: np.ndarray | f
     return 2 * R * np.arcsin(np.sqrt(np.minimum(a, 1.0)))
 
 
+def _closed(tags: dict[str, str]) -> bool:
+    """A barrier (gate, ...) that pedestrians may not pass."""
+    if "barrier" not in tags:
+        return False
+    if "foot" in tags:
+        return tags["foot"] in NO
+    return tags.get("access") in NO
+
+
 def pedestrian_graph(osm: Path) -> nx.Graph:
-    """Every way a pedestrian may use (German defaults: no motorways, cycleways or bridleways)."""
+    """Every way a pedestrian may use (German defaults: no motorways, cycleways or bridleways),
+    cut at barriers closed to pedestrians."""
     g = nx.Graph()
+    closed: set[int] = set()
     for w in osmium.FileProcessor(str(osm), osmium.osm.NODE | osmium.osm.WAY).with_locations():
+        if isinstance(w, osmium.osm.Node):
+            if _closed(dict(w.tags)):
+                closed.add(w.id)
+            continue
         if not isinstance(w, osmium.osm.Way):
             continue
         t = dict(w.tags)
@@ -67,7 +82,7 @@ def pedestrian_graph(osm: Path) -> nx.Graph:
                 prev = None
                 continue
             g.add_node(n.ref, lat=n.location.lat, lon=n.location.lon)
-            if prev is not None and prev != n.ref:
+            if prev is not None and prev != n.ref and prev not in closed and n.ref not in closed:
                 a, b = g.nodes[prev], g.nodes[n.ref]
                 d = float(hav(a["lat"], a["lon"], b["lat"], b["lon"]))
                 if not g.has_edge(prev, n.ref) or g[prev][n.ref]["weight"] > d:
