@@ -23,9 +23,11 @@ from mobility.planner.query import PlanQuery
 from mobility.streets.cache import load_network
 from tests.mobility.planner.door_reference import DoorReference
 
-CASES = {
-    "sao_paulo": ("sao_paulo.osm.pbf", "sao_paulo_sptrans.gtfs.zip", dt.date(2019, 5, 6), 30),
-    "helsinki": ("helsinki_centre.osm.pbf", "hsl_helsinki_centre_2022.gtfs.zip", dt.date(2022, 2, 22), 25),
+HEL = ("helsinki_centre.osm.pbf", "hsl_helsinki_centre_2022.gtfs.zip", dt.date(2022, 2, 22))
+CASES = {  # osm, gtfs, date, queries, walk speed, max walk per access/egress
+    "sao_paulo": ("sao_paulo.osm.pbf", "sao_paulo_sptrans.gtfs.zip", dt.date(2019, 5, 6), 30, 1.2, 1500.0),
+    "helsinki": (*HEL, 25, 1.2, 1500.0),
+    "helsinki_slow_walker": (*HEL, 20, 0.9, 800.0),
 }
 
 
@@ -47,16 +49,17 @@ def _queries(planner: Planner, n: int, seed: int) -> list[tuple[float, float, fl
 @pytest.mark.slow
 @pytest.mark.parametrize("city", sorted(CASES))
 def test_door_to_door_matches_brute_force_reference(city: str, shared_data: Path, tmp_path: Path) -> None:
-    osm, gtfs, date, n = CASES[city]
+    osm, gtfs, date, n, speed, max_walk = CASES[city]
     net = load_network(shared_data / "osm" / osm, tmp_path)
     tt, _ = get_timetable([shared_data / "gtfs" / gtfs], date, tmp_path)
     planner = Planner(net, tt)
-    ref = DoorReference(shared_data / "osm" / osm, shared_data / "gtfs" / gtfs, date)
+    ref = DoorReference(shared_data / "osm" / osm, shared_data / "gtfs" / gtfs, date, walk_speed_mps=speed,
+                        max_walk_m=max_walk)  # fmt: skip
     worse = []
     transit_wins = 0
     for flat, flon, tlat, tlon, t in _queries(planner, n, seed=7):
         when = planner.at(t)
-        q = PlanQuery(flat, flon, tlat, tlon, when)
+        q = PlanQuery(flat, flon, tlat, tlon, when, walk_speed_mps=speed, max_walk_m=max_walk)
         got, rides = planner.earliest(q)
         want, _ = ref.query((flat, flon), (tlat, tlon), t)
         assert (got is None) == (want is None), (flat, flon, tlat, tlon, t)
