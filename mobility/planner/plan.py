@@ -39,6 +39,8 @@ from mobility.streets.graph import StreetNetwork, haversine_m
 from mobility.timetable import Timetable
 
 log = logging.getLogger(__name__)
+#: access and egress limit of the extra search that looks for itineraries with less walking
+LESS_WALK_M = 500.0
 
 ROUTE_TYPE_MODES = {0: "TRAM", 1: "SUBWAY", 2: "RAIL", 3: "BUS", 4: "FERRY", 5: "CABLE_CAR", 6: "GONDOLA",
                     7: "FUNICULAR", 11: "TROLLEYBUS", 12: "MONORAIL"}  # fmt: skip
@@ -298,11 +300,19 @@ class Planner:
             for s, x in zip(acc.stops.tolist(), acc.time_s.tolist(), strict=True):
                 t[s] = min(t.get(s, x), x)
             stops = np.asarray(sorted(t), dtype=np.int32)
-            origins = StopAccess(
-                stops, acc.distance_m, np.asarray([t[s] for s in stops.tolist()], np.int32), acc.tree
-            )
+            times = np.asarray([t[s] for s in stops.tolist()], np.int32)
+            origins = StopAccess(stops, np.zeros(len(stops)), times, acc.tree)
         out = []
-        for j in self.journeys(ctx, origins, egr):
+        journeys = self.journeys(ctx, origins, egr)
+        short = LESS_WALK_M
+        if q.max_walk_m > 2 * short:  # a second search with short walks offers less walking
+            near_o = StopAccess(acc.stops[acc.distance_m <= short], acc.distance_m[acc.distance_m <= short],
+                                acc.time_s[acc.distance_m <= short], acc.tree)  # fmt: skip
+            near_e = StopAccess(egr.stops[egr.distance_m <= short], egr.distance_m[egr.distance_m <= short],
+                                egr.time_s[egr.distance_m <= short], egr.tree)  # fmt: skip
+            if len(near_o.stops) and len(near_e.stops):
+                journeys += self.journeys(ctx, near_o, near_e)
+        for j in journeys:
             if not j.rides:
                 continue
             s0 = j.rides[0].board_stop
