@@ -211,7 +211,9 @@ class Planner:
                 seen.add(key)
                 chosen.append(it)
         chosen.sort(key=lambda it: (self._goal(q, it), it.transfers, it.walk_m))
-        return chosen[: max(q.max_itineraries, len(keep) + 1)]
+        head = chosen[: q.max_itineraries]
+        head += [it for it in chosen[q.max_itineraries :] if any(it is k for k in keep)]
+        return head
 
     # -- walking -----------------------------------------------------------------------------
 
