@@ -62,9 +62,10 @@ def read_network(path: Path) -> StreetNetwork:
         return StreetNetwork(data["node_ids"], graphs)
 
 
-def load_network(osm_path: str | Path, cache_dir: Path | None = None) -> StreetNetwork:
+def load_network(osm_path: str | Path, cache_dir: str | Path | None = None) -> StreetNetwork:
     """Build the network of ``osm_path``, or read it from ``cache_dir`` when built before."""
     osm_path = Path(osm_path)
+    cache_dir = None if cache_dir is None else Path(cache_dir)
     cached = None
     if cache_dir is not None and osm_path.is_file():
         cached = cache_dir / f"streets-{content_key(osm_path)}.npz"
