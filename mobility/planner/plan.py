@@ -198,15 +198,18 @@ class Planner:
         return it.end.timestamp()
 
     def select(self, q: PlanQuery, found: list[Itinerary], keep: list[Itinerary]) -> list[Itinerary]:
-        """Pareto set on (arrival or departure, transfers, walking) plus the ``keep`` ones, sorted."""
-        scored = [(self._goal(q, it), it.transfers, round(it.walk_m, 1), it) for it in found]
+        """Pareto set on (later start, earlier end, fewer transfers, less walking) plus the ``keep``
+        ones, best goal (arrival, or departure for arrive-by) first."""
+
+        def crit(it: Itinerary) -> tuple[float, float, int, float]:
+            return (-it.start.timestamp(), it.end.timestamp(), it.transfers, round(it.walk_m, 1))
+
+        scored = [(crit(it), it) for it in found]
         chosen: list[Itinerary] = []
-        seen: set[tuple[float, int, float, tuple[str, ...]]] = set()
-        for g, tr, w, it in scored:
-            dominated = any(
-                g2 <= g and tr2 <= tr and w2 <= w and (g2, tr2, w2) != (g, tr, w) for g2, tr2, w2, _ in scored
-            )
-            key = (g, tr, w, tuple(it.modes))
+        seen: set[tuple[tuple[float, float, int, float], tuple[str, ...]]] = set()
+        for c, it in scored:
+            dominated = any(all(x <= y for x, y in zip(c2, c, strict=True)) and c2 != c for c2, _ in scored)
+            key = (c, tuple(it.modes))
             if (not dominated or any(it is k for k in keep)) and key not in seen:
                 seen.add(key)
                 chosen.append(it)
@@ -267,13 +270,27 @@ class Planner:
         return acc, egr
 
     def journeys(self, ctx: Context, acc: StopAccess, egr: StopAccess) -> list[Journey]:
-        """RAPTOR from the access stops to the egress stops (depart at, or arrive by)."""
+        """RAPTOR from the access stops to the egress stops (depart at, or arrive by), plus the next
+        connection (leaving after the first one; for arrive-by, arriving before the best one)."""
         q = ctx.query
         router = self.router(q.walk_speed_mps, q.max_transfer_m)
         kw = {"origin_delay_s": acc.time_s, "target_egress_s": egr.time_s}
         if q.arrive_by:
-            return router.latest_departure(acc.stops, egr.stops, ctx.t_s, **kw)
-        return router.pareto(acc.stops, egr.stops, ctx.t_s, **kw)
+            found = router.latest_departure(acc.stops, egr.stops, ctx.t_s, **kw)
+            if found:
+                found += router.latest_departure(
+                    acc.stops, egr.stops, min(j.arrival_s for j in found) - 1, **kw
+                )
+            return found
+        found = router.pareto(acc.stops, egr.stops, ctx.t_s, **kw)
+        starts = [
+            j.rides[0].board_s - int(acc.time_s[acc.stops == j.rides[0].board_stop][0])
+            for j in found
+            if j.rides
+        ]
+        if starts:
+            found += router.pareto(acc.stops, egr.stops, min(starts) + 1, **kw)
+        return found
 
     def transit_itineraries(self, ctx: Context, reasons: list[str]) -> list[Itinerary]:
         """Walk + transit itineraries (Pareto on arrival and rides)."""
