@@ -118,3 +118,22 @@ def test_route_batch_door_to_door(sp_graph: Path, tmp_path: Path) -> None:
     assert rows["a"]["rides"] == str(sum(1 for leg in best["legs"] if leg["mode"] == "SUBWAY"))
     assert rows["far"]["arrival"] == "" and rows["far"]["rides"] == ""
     assert rows["late"]["arrival"] > "24:00:00"
+
+
+def test_build_with_a_missing_osm_file_is_one_line(tmp_path: Path, shared_data: Path) -> None:
+    result = CliRunner().invoke(
+        main, ["build", "--gtfs", str(shared_data / "gtfs" / "sao_paulo_sptrans.gtfs.zip"),
+               "--osm", str(tmp_path / "nope.osm.pbf"), "--out", str(tmp_path / "g")],
+    )  # fmt: skip
+    assert result.exit_code == 1
+    assert "nope.osm.pbf: no such file or folder" in result.output and "Traceback" not in result.output
+
+
+def test_route_batch_with_a_bad_csv_names_the_column(sp_graph: Path, tmp_path: Path) -> None:
+    queries = tmp_path / "q.csv"
+    queries.write_text("query_id,from_lat,from_lon,to_lat,departure\n1,1,2,3,08:00:00\n", encoding="utf-8")
+    result = CliRunner().invoke(
+        main, ["route-batch", "--graph", str(sp_graph), "--date", "2019-05-06", "--queries", str(queries),
+               "--out", str(tmp_path / "a.csv")],
+    )  # fmt: skip
+    assert result.exit_code == 2 and "missing column(s) to_lon" in result.output
