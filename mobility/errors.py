@@ -66,3 +66,13 @@ class FeedProblem:
 
     def __repr__(self) -> str:
         return f"FeedProblem({self.file!r}, {self.path!r}, {self.message!r})"
+class StreetError(MobilityError):
+    """An OSM street network that cannot be read or used."""
+
+
+class NoRouteError(MobilityError):
+    """A door-to-door query without any itinerary; ``reason`` says why in words."""
+
+    def __init__(self, reason: str) -> None:
+        self.reason = reason
+        super().__init__(f"no route: {reason}")

@@ -67,7 +67,6 @@ def _feed_options(func: Callable[..., None]) -> Callable[..., None]:
             "--gtfs",
             "gtfs",
             multiple=True,
-            required=True,
             type=click.Path(path_type=Path),
             help="GTFS zip or folder; repeat to merge feeds (ids become '<file stem>:<id>').",
         ),
@@ -103,6 +102,37 @@ def _transfer_options(func: Callable[..., None]) -> Callable[..., None]:
     return func
 
 
+def _door_options(func: Callable[..., None]) -> Callable[..., None]:
+    options = [
+        click.option(
+            "--graph",
+            type=click.Path(file_okay=False, path_type=Path),
+            default=None,
+            help="Graph folder from `knoten build --osm`: door-to-door between LAT,LON places.",
+        ),
+        click.option(
+            "--modes",
+            default="walk,transit",
+            show_default=True,
+            help="With --graph: walk,transit,bike_share,car_share,car.",
+        ),
+        click.option(
+            "--max-walk-m", type=float, default=1500.0, show_default=True, help="Access/egress walk."
+        ),
+        click.option(
+            "--max-transfer-m", type=float, default=400.0, show_default=True, help="Walk between stops."
+        ),
+    ]
+    for option in reversed(options):
+        func = option(func)
+    return func
+
+
+def _need_gtfs(gtfs: tuple[Path, ...]) -> None:
+    if not gtfs:
+        raise click.UsageError("give --gtfs (stop-to-stop) or --graph (door to door)")
+
+
 @click.command("route-batch")
 @_feed_options
 @click.option("--date", "date_text", required=True, help="Service date YYYY-MM-DD.")
@@ -110,7 +140,8 @@ def _transfer_options(func: Callable[..., None]) -> Callable[..., None]:
     "--queries",
     required=True,
     type=click.Path(dir_okay=False, path_type=Path),
-    help="CSV with query_id,from_stop_id,to_stop_id,departure (HH:MM:SS).",
+    help="CSV with query_id,from_stop_id,to_stop_id,departure (HH:MM:SS); with --graph "
+    "query_id,from_lat,from_lon,to_lat,to_lon,departure.",
 )
 @click.option(
     "--out",
@@ -119,6 +150,7 @@ def _transfer_options(func: Callable[..., None]) -> Callable[..., None]:
     help="CSV written with query_id,arrival,rides.",
 )
 @_transfer_options
+@_door_options
 @click.pass_obj
 def route_batch(
     settings: Settings | None,
@@ -132,10 +164,23 @@ def route_batch(
     transfers: str,
     walk_radius_m: float,
     walk_speed_mps: float,
+    graph: Path | None,
+    modes: str,
+    max_walk_m: float,
+    max_transfer_m: float,
 ) -> None:
-    """Earliest arrival and fewest rides for every stop-to-stop query of a CSV file."""
+    """Earliest arrival and fewest rides for every query of a CSV file (stop to stop, or door to door)."""
     from mobility.batch import answer_queries, read_queries, resolve_queries, write_answers
 
+    if graph is not None:
+        from api.cli_planner import route_batch_door
+
+        route_batch_door(
+            graph, date_text, queries, out, modes, walk_speed_mps=walk_speed_mps, max_walk_m=max_walk_m,
+            max_transfer_m=max_transfer_m,
+        )  # fmt: skip
+        return
+    _need_gtfs(gtfs)
     date = _parse_date(date_text)
     try:
         rows = read_queries(queries)
@@ -157,10 +202,18 @@ def route_batch(
 @click.command("route")
 @_feed_options
 @click.option(
-    "--from", "from_stop", required=True, help="Origin stop_id (a station stands for its platforms)."
+    "--from",
+    "from_stop",
+    required=True,
+    help="Origin stop_id (a station stands for its platforms); with --graph LAT,LON.",
 )
-@click.option("--to", "to_stop", required=True, help="Destination stop_id.")
-@click.option("--depart", default=None, help="Departure HH:MM:SS (GTFS time on the service date).")
+@click.option("--to", "to_stop", required=True, help="Destination stop_id; with --graph LAT,LON.")
+@click.option(
+    "--depart",
+    default=None,
+    help="Departure HH:MM:SS (GTFS time on the service date); with --graph ISO 8601.",
+)
+@click.option("--arrive", default=None, help="With --graph: arrive by this ISO 8601 date-time.")
 @click.option("--arrive-by", default=None, help="Latest arrival HH:MM:SS: find the latest departure instead.")
 @click.option(
     "--window-min",
@@ -171,6 +224,11 @@ def route_batch(
 )
 @click.option("--date", "date_text", default=None, help="Service date YYYY-MM-DD (default: today).")
 @_transfer_options
+@_door_options
+@click.option("--ev-connector", default=None, help="With --modes car: CCS, TYPE2 or CHADEMO (own EV).")
+@click.option("--min-power-kw", type=float, default=0.0, show_default=True, help="Least charger power.")
+@click.option("--json", "as_json", is_flag=True, help='With --graph: print {"itineraries": [...]}.')
+@click.option("--geometry", type=click.Choice(("polyline", "geojson")), default="polyline", show_default=True)
 @click.pass_obj
 def route(
     settings: Settings | None,
@@ -181,15 +239,35 @@ def route(
     from_stop: str,
     to_stop: str,
     depart: str | None,
+    arrive: str | None,
     arrive_by: str | None,
     window_min: int,
     date_text: str | None,
     transfers: str,
     walk_radius_m: float,
     walk_speed_mps: float,
+    graph: Path | None,
+    modes: str,
+    max_walk_m: float,
+    max_transfer_m: float,
+    ev_connector: str | None,
+    min_power_kw: float,
+    as_json: bool,
+    geometry: str,
 ) -> None:
-    """Print the journeys between two stops: each leg with route, stops and times."""
+    """Print the journeys between two stops, or (with --graph) door-to-door itineraries."""
     from mobility.journeys import Journey, describe_journey, format_gtfs_time, parse_gtfs_time
+
+    if graph is not None:
+        from api.cli_planner import route_door
+
+        route_door(
+            graph, from_stop, to_stop, depart, arrive or arrive_by, modes, ev_connector=ev_connector,
+            min_power_kw=min_power_kw, walk_speed_mps=walk_speed_mps, max_walk_m=max_walk_m,
+            max_transfer_m=max_transfer_m, as_json=as_json, geometry=geometry,
+        )  # fmt: skip
+        return
+    _need_gtfs(gtfs)
 
     if (depart is None) == (arrive_by is None):
         raise click.UsageError("give exactly one of --depart and --arrive-by")
@@ -233,7 +311,13 @@ def route(
 
 @click.command("build")
 @_feed_options
-@click.option("--date", "dates", multiple=True, required=True, help="Service date YYYY-MM-DD (repeatable).")
+@click.option("--date", "dates", multiple=True, help="Service date YYYY-MM-DD (repeatable).")
+@click.option(
+    "--osm", type=click.Path(path_type=Path), default=None, help="OSM .pbf/.osm(.gz): build a graph."
+)
+@click.option("--gbfs", multiple=True, type=click.Path(path_type=Path), help="GBFS folder (repeatable).")
+@click.option("--ocpi", multiple=True, type=click.Path(path_type=Path), help="OCPI Locations JSON file.")
+@click.option("--out", type=click.Path(file_okay=False, path_type=Path), default=None, help="Graph folder.")
 @click.pass_obj
 def build(
     settings: Settings | None,
@@ -242,8 +326,22 @@ def build(
     cache_dir: Path | None,
     no_cache: bool,
     dates: tuple[str, ...],
+    osm: Path | None,
+    gbfs: tuple[Path, ...],
+    ocpi: tuple[Path, ...],
+    out: Path | None,
 ) -> None:
-    """Build the timetables of the given dates ahead of time and store them in the cache."""
+    """Build timetables of given dates into the cache, or (with --osm --out) a door-to-door graph folder."""
+    _need_gtfs(gtfs)
+    if osm is not None or out is not None:
+        if osm is None or out is None:
+            raise click.UsageError("a graph needs both --osm and --out")
+        from api.cli_planner import build_graph
+
+        build_graph(gtfs, osm, out, gbfs, ocpi)
+        return
+    if not dates:
+        raise click.UsageError("give --date (timetables) or --osm and --out (graph folder)")
     from mobility.cache import cache_path, save_timetable
     from mobility.timetable import build_timetable
 
