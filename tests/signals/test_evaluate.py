@@ -4,13 +4,15 @@ from __future__ import annotations
 
 import json
 import subprocess
+import xml.etree.ElementTree as ET
 from pathlib import Path
 
+import pytest
 from click.testing import CliRunner
 
 from api.cli import main
 from signals.evaluate import sweep
-from signals.executor import DaskExecutor
+from signals.executor import DaskExecutor, LocalExecutor
 from signals.scenario import load_sumocfg
 from signals.sumo_io import sumo_binary
 
@@ -44,9 +46,21 @@ def test_evaluate_writes_tripinfo_per_seed_and_kpis(tiny_grid: Path, tmp_path: P
     kpis = json.loads((out / f"{stem}.knoten.kpis.json").read_text())
     assert kpis["seeds"] == [1, 2] and kpis["end_s"] == 120.0
     agg = kpis["aggregate"]
-    assert agg["scheduled"]["mean"] >= agg["arrived"]["mean"] > 0
+    # every vehicle of the route file due by the end counts, also those still waiting to get in
+    departs = [
+        float(v.get("depart", "0")) for v in ET.parse(tiny_grid.parent / "routes.rou.xml").iter("vehicle")
+    ]
+    due = sum(1 for d in departs if d <= 120.0)
+    assert 0 < due < len(departs)
+    for run in kpis["runs"]:
+        trips = list(ET.parse(out / f"{stem}.knoten.s{run['seed']}.tripinfo.xml").iter("tripinfo"))
+        arrived = [t for t in trips if float(t.get("arrival", "-1")) >= 0]
+        assert run["scheduled"] == len(trips) == due
+        assert run["arrived"] == len(arrived) and 0 < len(arrived) < due
+        delays = [float(t.get("timeLoss", "0")) + float(t.get("departDelay", "0")) for t in trips]
+        assert run["delay_s"] == pytest.approx(sum(delays) / len(delays))
     assert agg["co2_kg"]["mean"] > 0 and agg["teleports"]["max"] == 0
-    assert 0 < kpis["decision_ms_per_intersection"] < 50
+    assert kpis["decision_ms_per_intersection"] > 0  # measured; its size is a benchmark figure
     assert len(kpis["runs"][0]["queue_series"]["time_s"]) > 5
 
 
@@ -120,3 +134,22 @@ def test_sweep_through_a_dask_local_cluster(tiny_grid: Path, tiny_grid_b: Path, 
     for s in summaries:
         assert s["seeds"] == [1, 2]
         assert Path(s["kpis_file"]).is_file()
+    # the same runs on this machine give the same KPIs: the cluster ran the very simulations, and
+    # each summary holds its own scenario's and controller's runs
+    local = sweep(scenarios[:1], ["static", "max-pressure"], [1, 2], tmp_path / "local", LocalExecutor(2))
+    timing = {"decision_ms", "tripinfo", "wall_s"}
+    for here in local:
+        remote = next(
+            s for s in summaries if (s["scenario"], s["controller"]) == (here["scenario"], here["controller"])
+        )
+        for a, b in zip(remote["runs"], here["runs"], strict=True):
+            assert a["arrived"] > 0
+            assert {k: v for k, v in a.items() if k not in timing} == {
+                k: v for k, v in b.items() if k not in timing
+            }
+        drop = {"decision_ms", "decision_ms_per_intersection"}
+        assert {k: v for k, v in remote["aggregate"].items() if k not in drop} == {
+            k: v for k, v in here["aggregate"].items() if k not in drop
+        }
+    static, pressure = (next(s for s in local if s["controller"] == c) for c in ("static", "max-pressure"))
+    assert static["aggregate"]["delay_s"] != pressure["aggregate"]["delay_s"]  # the runs tell them apart
