@@ -114,7 +114,7 @@ def _load(name: str, tmp: Path) -> tuple[Any, dict[str, float], tuple[Path, Path
     from mobility.streets.osm import read_osm
 
     if name == "demo":
-        from api.demo import build_demo_city
+        from scenarios.demo import build_demo_city
 
         city = build_demo_city(tmp / "demo", seed=42)
         osm, gtfs = city.osm, city.gtfs

@@ -66,6 +66,8 @@ class FeedProblem:
 
     def __repr__(self) -> str:
         return f"FeedProblem({self.file!r}, {self.path!r}, {self.message!r})"
+
+
 class StreetError(MobilityError):
     """An OSM street network that cannot be read or used."""
 

@@ -173,7 +173,7 @@ def route_batch(
     from mobility.batch import answer_queries, read_queries, resolve_queries, write_answers
 
     if graph is not None:
-        from api.cli_planner import route_batch_door
+        from api.cli.planner import route_batch_door
 
         route_batch_door(
             graph, date_text, queries, out, modes, walk_speed_mps=walk_speed_mps, max_walk_m=max_walk_m,
@@ -259,7 +259,7 @@ def route(
     from mobility.journeys import Journey, describe_journey, format_gtfs_time, parse_gtfs_time
 
     if graph is not None:
-        from api.cli_planner import route_door
+        from api.cli.planner import route_door
 
         route_door(
             graph, from_stop, to_stop, depart, arrive or arrive_by, modes, ev_connector=ev_connector,
@@ -336,7 +336,7 @@ def build(
     if osm is not None or out is not None:
         if osm is None or out is None:
             raise click.UsageError("a graph needs both --osm and --out")
-        from api.cli_planner import build_graph
+        from api.cli.planner import build_graph
 
         build_graph(gtfs, osm, out, gbfs, ocpi)
         return

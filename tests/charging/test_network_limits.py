@@ -122,7 +122,7 @@ def test_minimum_power_makes_a_milp_and_is_respected() -> None:
 def test_minimum_power_refuses_a_request_below_one_slot_at_minimum_power() -> None:
     # 1 kWh is less than 4.2 kW x 0.25 h: the MILP cannot deliver it at all, while the LP relaxation
     # (on/off as a fraction) would deliver [1, 6]
-    evses = (Evse("E0", 11.0, min_kw=4.2), Evse("E1", 11.0, min_kw=4.2))
+    evses = (SiteEvse("E0", 11.0, min_kw=4.2), SiteEvse("E1", 11.0, min_kw=4.2))
     sessions = _sessions_on(["E0", "E1"], energy=6.0, hours=2)
     sessions[0] = Session("s0", "E0", sessions[0].arrival, sessions[0].departure, 1.0, 11.0)
     problem, _grid, _ids = build_problem(Site(10.0, evses), sessions, 15)

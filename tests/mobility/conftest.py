@@ -110,6 +110,8 @@ def solve_batch() -> Callable[..., tuple[int, str, dict[str, tuple[str, str]]]]:
         )
 
     return run
+
+
 @pytest.fixture(scope="session")
 def mta_subway_zip() -> Path:
     """The New York subway GTFS zip, built from the npm package by the shared ``mta_gtfs.py`` tool.

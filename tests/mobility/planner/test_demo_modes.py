@@ -10,7 +10,6 @@ from zoneinfo import ZoneInfo
 
 import pytest
 
-from api.demo import DemoCity
 from charging.points import Location
 from mobility.errors import NoRouteError
 from mobility.planner.availability import SnapshotAvailability
@@ -19,6 +18,7 @@ from mobility.planner.itinerary import TRANSIT_MODES, Itinerary
 from mobility.planner.plan import Planner
 from mobility.planner.query import EV_CONNECTORS, PlanQuery
 from mobility.streets.graph import haversine_m
+from scenarios.demo import DemoCity
 
 sharing_model = pytest.importorskip(
     "mobility.sharing.model", reason="the GBFS model and parser are not merged yet"

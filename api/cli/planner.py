@@ -14,8 +14,8 @@ from zoneinfo import ZoneInfo
 
 import click
 
+from api.cli.progress import progress_bar
 from api.errors import CliError
-from api.progress import progress_bar
 from mobility.errors import MobilityError, NoRouteError, QueryError
 from mobility.planner.itinerary import Itinerary
 
