@@ -52,15 +52,17 @@ class KnotenGroup(click.Group):
         ),
         "build": (
             "api.cli.mobility:build",
-            "Build the timetables of the given dates ahead of time and store them in the cache.",
+            "Build timetables of given dates into the cache, or (with --osm --out) a door-to-door "
+            "graph folder.",
         ),
         "route": (
             "api.cli.mobility:route",
-            "Print the journeys between two stops: each leg with route, stops and times.",
+            "Print the journeys between two stops, or (with --graph) door-to-door itineraries.",
         ),
         "route-batch": (
             "api.cli.mobility:route_batch",
-            "Earliest arrival and fewest rides for every stop-to-stop query of a CSV file.",
+            "Earliest arrival and fewest rides for every query of a CSV file "
+            "(stop to stop, or door to door).",
         ),
         "signals": (
             "api.cli.signals:signals",

@@ -16,11 +16,11 @@ from datetime import datetime, timedelta
 
 import numpy as np
 import pytest
-from charging_helpers import CET, random_sessions
 from scipy.optimize import Bounds, LinearConstraint, milp
 
-from charging.model import Evse, Session, StepSeries
+from charging.model import Session, SiteEvse, StepSeries
 from charging.plan import plan
+from tests.charging.charging_helpers import CET, random_sessions
 
 _FREEZE = 1e-9  # relative slack when a stage's optimum becomes a constraint of the next
 
@@ -39,7 +39,7 @@ def reference(
     sessions: list[Session],
     limit_kw: float,
     slot_minutes: int,
-    evses: dict[str, Evse] | None = None,
+    evses: dict[str, SiteEvse] | None = None,
     prices: dict[datetime, float] | None = None,
 ) -> Lexicographic:
     """The lexicographic optimum (energy, fairness, peak, cost) of the sessions as a (MI)LP."""
@@ -152,11 +152,11 @@ def reference(
     return Lexicographic(energy, phi, peak, cost)
 
 
-def _milp_sessions(seed: int, n: int, *, small: bool) -> tuple[list[Session], list[Evse]]:
+def _milp_sessions(seed: int, n: int, *, small: bool) -> tuple[list[Session], list[SiteEvse]]:
     """Short stays in one morning; with ``small``, some requests lie below one slot at minimum power."""
     rng = random.Random(seed)
     day = datetime(2026, 11, 27, tzinfo=CET)
-    evses = [Evse(f"E{k}", 11.0, min_kw=rng.choice([4.2, 6.0])) for k in range(n)]
+    evses = [SiteEvse(f"E{k}", 11.0, min_kw=rng.choice([4.2, 6.0])) for k in range(n)]
     sessions = []
     for k in range(n):
         arrival = day + timedelta(hours=8, minutes=rng.randint(0, 120))
@@ -201,7 +201,7 @@ def test_the_milp_cases_exercise_every_stage() -> None:
     for seed, limit, small in CASES:
         sessions, evses = _milp_sessions(seed, 7, small=small)
         discrete = reference(sessions, limit, 15, {e.evse_id: e for e in evses})
-        relaxed = reference(sessions, limit, 15, {e.evse_id: Evse(e.evse_id, e.max_kw) for e in evses})
+        relaxed = reference(sessions, limit, 15, {e.evse_id: SiteEvse(e.evse_id, e.max_kw) for e in evses})
         assert discrete.energy_kwh < relaxed.energy_kwh - 1e-3 or discrete.peak_kw > relaxed.peak_kw + 1e-3
         if small:
             assert discrete.peak_kw < limit - 1.0
