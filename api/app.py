@@ -13,15 +13,19 @@ from __future__ import annotations
 from collections.abc import Callable
 from datetime import UTC, datetime
 from importlib.metadata import PackageNotFoundError, version
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from flask import Response, jsonify, request
 from flask_openapi3 import Info, OpenAPI
 from pydantic import ValidationError
 from werkzeug.exceptions import HTTPException
 
+from api.context import EXTENSION, Services
 from api.errors import PROBLEM_JSON, ApiProblem
 from api.settings import Settings
+
+if TYPE_CHECKING:
+    from mobility.live.state import LiveState
 
 API_PREFIX = "/api/v1"
 
@@ -53,8 +57,12 @@ def _validation_error(exc: ValidationError) -> Response:
     return problem(400, "Invalid request", f"{first['field']}: {first['message']}", errors=errors)
 
 
-def create_app(settings: Settings) -> OpenAPI:
-    """Build the Flask application for ``settings``."""
+def create_app(settings: Settings, *, live: LiveState | None = None) -> OpenAPI:
+    """Build the Flask application for ``settings``.
+
+    ``live`` is the live state the routes read (``knoten serve`` passes the one its pollers
+    write); without it the state is opened from the settings' database, restored, not polled.
+    """
     app = OpenAPI(
         __name__,
         info=Info(
@@ -70,6 +78,11 @@ def create_app(settings: Settings) -> OpenAPI:
     app.config["KNOTEN_SETTINGS"] = settings
     app.json.sort_keys = False  # type: ignore[attr-defined]
     app.config["KNOTEN_CAPABILITIES"] = []
+    if live is None:
+        from mobility.live.state import LiveState
+
+        live = LiveState.open(settings.resolved_database_url, stale_factor=settings.stale_factor)
+    app.extensions[EXTENSION] = Services(settings, live)
 
     @app.errorhandler(ApiProblem)
     def _api_problem(exc: ApiProblem) -> Response:

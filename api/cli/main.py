@@ -213,19 +213,17 @@ def serve(settings: Settings, host: str | None, port: int | None) -> None:
     from waitress import serve as waitress_serve
 
     from api.app import create_app
+    from api.live import start_live
 
     settings = settings.model_copy(update={k: v for k, v in {"host": host, "port": port}.items() if v})
-    app = create_app(settings)
     base = f"http://{settings.host}:{settings.port}"
+    live = start_live(settings, base)  # last known state at once, then polled (demo feeds by default)
+    app = create_app(settings, live=live.state)
     click.echo(f"Knoten API        {base}/api/v1/")
     click.echo(f"Health            {base}/health")
     click.echo(f"OpenAPI           {base}/api/v1/openapi.json")
     if (settings.data_dir / "demo" / "manifest.json").is_file():
         click.echo(f"Demo city feeds   {base}/demo/  (fictional)")
-    from api.live import start_live
-
-    live = start_live(settings, base)  # last known state at once, then polled (demo feeds by default)
-    app.extensions["knoten.live"] = live.state
     n_feeds = len(live.poller.feeds) if live.poller is not None else 0
     click.echo(f"Live feeds        {n_feeds} polled (knoten feeds status)")
     click.echo("Press Ctrl+C to stop.")
