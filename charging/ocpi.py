@@ -13,6 +13,7 @@ import base64
 import hmac
 import json
 import logging
+import math
 import re
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
@@ -292,9 +293,17 @@ def _check_types(loc: Mapping[str, Any], where: str) -> list[tuple[str, str]]:
         problems.append((f"{where}/last_updated", "must be an RFC 3339 time with offset"))
     coords = loc.get("coordinates")
     if isinstance(coords, Mapping):
-        for key in ("latitude", "longitude"):
-            if not isinstance(coords.get(key), str):
+        for key, limit in (("latitude", 90.0), ("longitude", 180.0)):
+            value = coords.get(key)
+            if not isinstance(value, str):
                 problems.append((f"{where}/coordinates/{key}", "must be a decimal string"))
+                continue
+            try:
+                degrees = float(value)
+            except ValueError:
+                degrees = math.nan
+            if not -limit <= degrees <= limit:  # also false for NaN
+                problems.append((f"{where}/coordinates/{key}", f"{value!r} is not a {key} in degrees"))
     evses = loc.get("evses", [])
     if not isinstance(evses, list):
         return [*problems, (f"{where}/evses", "must be a list")]
@@ -311,13 +320,31 @@ def _check_types(loc: Mapping[str, Any], where: str) -> list[tuple[str, str]]:
         for k, conn in enumerate(
             evse.get("connectors", []) if isinstance(evse.get("connectors"), list) else []
         ):
-            for key in ("max_voltage", "max_amperage"):
-                if (
-                    not isinstance(conn, Mapping)
-                    or not isinstance(conn.get(key), int)
-                    or isinstance(conn.get(key), bool)
-                ):
-                    problems.append((f"{where}/evses/{j}/connectors/{k}/{key}", "must be an integer"))
+            problems.extend(_connector_problems(conn, f"{where}/evses/{j}/connectors/{k}"))
+    return problems
+
+
+#: Connector numbers (OCPI 2.2.1 Connector object): required or not, and a plausible maximum.
+_CONNECTOR_NUMBERS = {
+    "max_voltage": (True, 2_000),
+    "max_amperage": (True, 3_000),
+    "max_electric_power": (False, 2_000_000),
+}
+
+
+def _connector_problems(conn: Any, where: str) -> list[tuple[str, str]]:
+    """Voltage, amperage and power of a connector: positive integers within plausible maxima."""
+    if not isinstance(conn, Mapping):
+        return [(where, "must be an object")]
+    problems = []
+    for key, (required, maximum) in _CONNECTOR_NUMBERS.items():
+        value = conn.get(key)
+        if value is None and not required:
+            continue
+        if not isinstance(value, int) or isinstance(value, bool):
+            problems.append((f"{where}/{key}", "must be an integer"))
+        elif not 0 < value <= maximum:
+            problems.append((f"{where}/{key}", f"{value} is outside 1..{maximum}"))
     return problems
 
 

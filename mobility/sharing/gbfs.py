@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import json
 import logging
+import math
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
@@ -236,15 +237,61 @@ def _is_essential(err: Any) -> bool:
     return keys[-1] in ESSENTIAL_FIELDS and (keys[-1] != "data" or len(keys) == 1)
 
 
+#: Numbers the model reads from stations and vehicles, checked in every version (a count must be a
+#: non-negative integer, a coordinate a number in range); ids and flags differ between 1.x and 2.x.
+_NUMERIC_FIELDS: dict[str, tuple[float, float, bool]] = {
+    "lat": (-90.0, 90.0, False),
+    "lon": (-180.0, 180.0, False),
+    "num_bikes_available": (0, math.inf, True),
+    "num_vehicles_available": (0, math.inf, True),
+    "num_docks_available": (0, math.inf, True),
+    "capacity": (0, math.inf, True),
+    "current_range_meters": (0, math.inf, False),
+}
+
+
+def _number_problem(value: Any, low: float, high: float, *, integer: bool) -> str | None:
+    """Why ``value`` is not a number in ``[low, high]`` (an integer when asked), or None."""
+    if isinstance(value, bool) or not isinstance(value, int | float):
+        return f"{value!r} is not a number"
+    if not math.isfinite(value) or not low <= value <= high:
+        return f"{value!r} is outside {low:g}..{high:g}"
+    if integer and value != int(value):
+        return f"{value!r} is not a whole number"
+    return None
+
+
+def _item_problems(items: Any, key: str, file: str) -> list[FeedProblem]:
+    if not isinstance(items, list):
+        return [FeedProblem(file, f"/data/{key}", "not an array")]
+    problems = []
+    for i, item in enumerate(items):
+        if not isinstance(item, Mapping):
+            problems.append(FeedProblem(file, f"/data/{key}/{i}", "expected a JSON object"))
+            continue
+        for field_name, (low, high, integer) in _NUMERIC_FIELDS.items():
+            if field_name in item and item[field_name] is not None:
+                why = _number_problem(item[field_name], low, high, integer=integer)
+                if why is not None:
+                    problems.append(FeedProblem(file, f"/data/{key}/{i}/{field_name}", why))
+    return problems
+
+
 def _structure_problems(name: str, doc: Any, file: str) -> list[FeedProblem]:
-    """Minimal checks for versions without a bundled schema: an object with ``data``."""
+    """Checks for versions without a bundled schema: an object with ``data``, a timestamp, and
+    the numbers the model reads (coordinates, counts, ranges) of stations and vehicles."""
     if not isinstance(doc, Mapping):
         return [FeedProblem(file, "/", "expected a JSON object")]
-    if not isinstance(doc.get("data"), Mapping):
+    data = doc.get("data")
+    if not isinstance(data, Mapping):
         return [FeedProblem(file, "/data", "missing or not an object")]
     if "last_updated" in doc and parse_timestamp(doc["last_updated"]) is None:
         return [FeedProblem(file, "/last_updated", "not a timestamp")]
-    return []
+    problems = []
+    for key in ("stations", "bikes", "vehicles"):
+        if key in data:
+            problems.extend(_item_problems(data[key], key, file))
+    return problems
 
 
 def decode_json(raw: bytes, file: str) -> Any:

@@ -48,6 +48,18 @@ def _corrupt(tmp: Path, shared: Path, case: str) -> tuple[Path, str]:
             folder,
             "station_status.json: /data/stations/0/num_docks_available: '12' is not of type 'integer'",
         )
+    if case == "gbfs_1_0_wrong_type":  # a version without a bundled schema: its numbers are checked
+        folder = shutil.copytree(shared / "gbfs/real-otp-fixtures/helsinki", tmp / "gbfs")
+        doc = json.loads((folder / "station_status.json").read_text())
+        doc["data"]["stations"][3]["num_bikes_available"] = "many"
+        (folder / "station_status.json").write_text(json.dumps(doc))
+        return folder, "station_status.json: /data/stations/3/num_bikes_available: 'many' is not a number"
+    if case == "gbfs_2_2_coordinate_out_of_range":
+        folder = shutil.copytree(shared / "gbfs/real-otp-fixtures/lillestrombysykkel", tmp / "gbfs")
+        doc = json.loads((folder / "station_information.json").read_text())
+        doc["data"]["stations"][1]["lat"] = 159.9
+        (folder / "station_information.json").write_text(json.dumps(doc))
+        return folder, "station_information.json: /data/stations/1/lat: 159.9 is outside -90..90"
     if case == "gbfs_broken_json":
         folder = shutil.copytree(shared / "gbfs/real-otp-fixtures/lillestrombysykkel", tmp / "gbfs")
         text = (folder / "station_information.json").read_text()
@@ -62,6 +74,22 @@ def _corrupt(tmp: Path, shared: Path, case: str) -> tuple[Path, str]:
         doc["evses"][1]["connectors"][0]["max_amperage"] = "16A"
         (tmp / "location.json").write_text(json.dumps(doc))
         return tmp / "location.json", "location.json: /evses/1/connectors/0/max_amperage: must be an integer"
+    if case == "ocpi_negative_voltage":
+        doc = json.loads((shared / "standards/ocpi-2.2.1/location_example.json").read_text())
+        doc["evses"][0]["connectors"][0]["max_voltage"] = -230
+        (tmp / "location.json").write_text(json.dumps(doc))
+        return (
+            tmp / "location.json",
+            "location.json: /evses/0/connectors/0/max_voltage: -230 is outside 1..2000",
+        )
+    if case == "ocpi_latitude_out_of_range":
+        doc = json.loads((shared / "standards/ocpi-2.2.1/location_example.json").read_text())
+        doc["coordinates"]["latitude"] = "95.1"
+        (tmp / "location.json").write_text(json.dumps(doc))
+        return (
+            tmp / "location.json",
+            "location.json: /coordinates/latitude: '95.1' is not a latitude in degrees",
+        )
     if case == "ocpi_broken_json":
         text = (shared / "standards/ocpi-2.2.1/location_example.json").read_text()
         (tmp / "location.json").write_text(text.replace('"status": "AVAILABLE",', '"status": AVAILABLE,'))
@@ -71,7 +99,17 @@ def _corrupt(tmp: Path, shared: Path, case: str) -> tuple[Path, str]:
 
 @pytest.mark.parametrize(
     "case",
-    ["gbfs_wrong_type", "gbfs_broken_json", "gtfs_rt_truncated", "ocpi_wrong_type", "ocpi_broken_json"],
+    [
+        "gbfs_wrong_type",
+        "gbfs_1_0_wrong_type",
+        "gbfs_2_2_coordinate_out_of_range",
+        "gbfs_broken_json",
+        "gtfs_rt_truncated",
+        "ocpi_wrong_type",
+        "ocpi_negative_voltage",
+        "ocpi_latitude_out_of_range",
+        "ocpi_broken_json",
+    ],
 )
 def test_corrupted_copies_are_rejected_precisely(shared_data: Path, tmp_path: Path, case: str) -> None:
     source, problem = _corrupt(tmp_path, shared_data, case)
