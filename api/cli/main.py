@@ -221,7 +221,7 @@ def serve(settings: Settings, host: str | None, port: int | None) -> None:
     app = create_app(settings, live=live.state)
     click.echo(f"Knoten API        {base}/api/v1/")
     click.echo(f"Health            {base}/health")
-    click.echo(f"OpenAPI           {base}/api/v1/openapi.json")
+    click.echo(f"OpenAPI           {base}/api/v1/openapi.json  (docs page: {base}/api/v1/swagger)")
     if (settings.data_dir / "demo" / "manifest.json").is_file():
         click.echo(f"Demo city feeds   {base}/demo/  (fictional)")
     n_feeds = len(live.poller.feeds) if live.poller is not None else 0

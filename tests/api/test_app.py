@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from datetime import datetime
 from pathlib import Path
 
@@ -47,3 +48,17 @@ def test_wrong_method_is_problem_json(client: FlaskClient) -> None:
     response = client.post("/health")
     assert response.status_code == 405
     assert response.get_json()["status"] == 405
+
+
+def test_docs_page_is_served_with_its_own_assets(client: FlaskClient) -> None:
+    """The Swagger UI page and every script, style and image it loads come from this app."""
+    page = client.get("/api/v1/swagger")
+    assert page.status_code == 200 and page.mimetype == "text/html"
+    html = page.get_data(as_text=True)
+    assert "openapi.json" in html
+    assert not re.findall(r"https?://", html), "the docs page must not load anything from the internet"
+    assets = re.findall(r'(?:src|href)="([^"]+\.(?:js|css|svg))"', html)
+    assert any(a.endswith("swagger-ui-bundle.js") for a in assets)
+    for asset in assets:
+        answer = client.get(f"/api/v1/{asset}")
+        assert answer.status_code == 200 and len(answer.data) > 1000, asset
