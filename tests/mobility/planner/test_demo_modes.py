@@ -13,7 +13,7 @@ import pytest
 from charging.points import Location
 from mobility.errors import NoRouteError
 from mobility.planner.availability import SnapshotAvailability
-from mobility.planner.graphdir import GraphDir, build_graph_dir
+from mobility.planner.graphdir import GraphDir
 from mobility.planner.itinerary import TRANSIT_MODES, Itinerary
 from mobility.planner.plan import Planner
 from mobility.planner.query import EV_CONNECTORS, PlanQuery
@@ -30,19 +30,6 @@ WEST = (51.6802, 7.7870)  # west edge of town
 MARKT = (51.6801, 7.8098)  # next to the Marktplatz
 EAST = (51.6800, 7.8330)
 TZ = ZoneInfo("Europe/Berlin")
-
-
-@pytest.fixture(scope="module")
-def graph(demo_city: DemoCity, tmp_path_factory: pytest.TempPathFactory) -> GraphDir:
-    out = tmp_path_factory.mktemp("demo-graph")
-    build_graph_dir([demo_city.gtfs], demo_city.osm, out, gbfs_dirs=[demo_city.gbfs_dir],
-                    ocpi_files=[demo_city.ocpi_locations])  # fmt: skip
-    return GraphDir.load(out)
-
-
-@pytest.fixture(scope="module")
-def planner(graph: GraphDir) -> Planner:
-    return graph.planner(dt.date.today())
 
 
 def _when() -> dt.datetime:
