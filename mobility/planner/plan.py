@@ -115,6 +115,7 @@ class Planner:
         self._rt_bases: dict[int, tuple[Any, bool]] = {}  # id(overlay base) -> (base, usable here)
         #: stops near each sharing station: (lat, lon, max_m, speed) -> (stops, walk seconds)
         self.station_stops: dict[tuple[float, float, float, float], tuple[np.ndarray, np.ndarray]] = {}
+        self.stop_parking: Any = None  # rental.StopParking, built on first use
 
     # -- set-up ------------------------------------------------------------------------------
 

@@ -527,7 +527,9 @@ def _ev_itinerary(
 
 @dataclass
 class BikeAccess:
-    """Stops reached by a docked bike (walk, ride, return, walk): stop, seconds from leaving, and how."""
+    """Stops reached by a shared bike or scooter: walk to it, ride, return it at a station with a
+    free dock (docked) or park it next to the stop (free-floating), walk to the stop.  ``time_s``:
+    seconds from leaving the origin to reaching the stop; ``how``: the pickup, ride and drop-off."""
 
     stops: np.ndarray
     time_s: np.ndarray
@@ -558,28 +560,150 @@ class BikeAccess:
         return [first, ride, walk]
 
 
-def bike_access(planner: Planner, ctx: Context, snapshot: Any) -> BikeAccess | None:
-    """Docked bike to transit: stops within the transfer walk of a station with a free dock."""
+@dataclass
+class StopParking:
+    """Where a free-floating bike or scooter is left for each stop: a bike-graph node next to it.
+
+    Where the stop's walk node is on the bike graph too (the usual street stop) the vehicle is
+    parked there and the walk is the straight line the stop is linked with; otherwise at the bike
+    node nearest the stop, with the walk from there to the stop on the streets.  Per stop: bike
+    node (-1: none), parking point, its walk node and straight line to it, and the metres walked
+    from the parking point to the stop (inf: none within :data:`PARK_WALK_MAX_M`).
+    """
+
+    bike_node: np.ndarray
+    lat: np.ndarray
+    lon: np.ndarray
+    walk_node: np.ndarray
+    walk_offset_m: np.ndarray
+    walk_m: np.ndarray
+
+
+#: how far a parked vehicle may be from its stop (metres walked)
+PARK_WALK_MAX_M = 400.0
+
+
+def stop_parking(planner: Planner) -> StopParking:
+    """The parking place of every linked stop (built once per planner)."""
+    if planner.stop_parking is not None:
+        return planner.stop_parking  # type: ignore[no-any-return]
+    assert planner.links is not None
+    links = planner.links
+    gw, gb = planner.streets.graph("walk"), planner.streets.graph("bike")
+    n = len(links.node)
+    n_net = int(max(gw.node.max(initial=0), gb.node.max(initial=0))) + 1
+    on_bike = np.full(n_net, -1, dtype=np.int64)
+    on_bike[gb.node] = np.arange(gb.n_nodes)
+    on_walk = np.full(n_net, -1, dtype=np.int64)
+    on_walk[gw.node] = np.arange(gw.n_nodes)
+    bike_node = np.full(n, -1, dtype=np.int64)
+    walk_node = np.full(n, -1, dtype=np.int64)
+    offset = np.zeros(n)
+    walk_m = np.full(n, np.inf)
+    lat, lon = np.zeros(n), np.zeros(n)
+    stops = links.linked
+    shared = on_bike[gw.node[links.node[stops]]]
+    here = stops[shared >= 0]
+    bike_node[here] = shared[shared >= 0]
+    walk_node[here] = links.node[here]
+    walk_m[here] = links.offset_m[here]
+    lat[here], lon[here] = gw.lat[links.node[here]], gw.lon[links.node[here]]
+    rest = stops[shared < 0]
+    if len(rest):
+        tt = planner.tt
+        assert tt is not None
+        near = planner.streets.snappers["bike"].link(tt.stop_lat[rest], tt.stop_lon[rest], LINK_BIKE_M)
+        for s, b in zip(rest.tolist(), near.node.tolist(), strict=True):
+            if b < 0:
+                continue
+            w = int(on_walk[gb.node[b]])
+            off = 0.0
+            if w < 0:
+                link = planner.streets.snappers["walk"].link(
+                    np.array([gb.lat[b]]), np.array([gb.lon[b]]), 50.0
+                )
+                w, off = int(link.node[0]), float(link.distance_m[0])
+            if w < 0:
+                continue
+            dist, _ = gw.search(w, PARK_WALK_MAX_M)
+            d = float(np.atleast_2d(dist)[0][links.node[s]]) + off + float(links.offset_m[s])
+            if math.isfinite(d) and d <= PARK_WALK_MAX_M:
+                bike_node[s], walk_node[s], offset[s], walk_m[s] = b, w, off, d
+                lat[s], lon[s] = gb.lat[b], gb.lon[b]
+    planner.stop_parking = StopParking(bike_node, lat, lon, walk_node, offset, walk_m)
+    return planner.stop_parking  # type: ignore[no-any-return]
+
+
+#: how far from a stop its parking node may lie (straight line)
+LINK_BIKE_M = 150.0
+
+
+def _docked_to_stops(
+    planner: Planner, ctx: Context, p: Pickup, tree: Tree, docks: list[Dropoff],
+    best: dict[int, tuple[float, tuple[Pickup, Tree, Dropoff]]],
+) -> None:  # fmt: skip
+    """Stops within the transfer walk of a station (other than the pickup's) with a free dock."""
     q = ctx.query
+    start_id = p.station.station_id if p.station is not None else None
+    for d in docks:
+        if d.station is None or d.station.station_id == start_id or not tree.reached(d.node):
+            continue
+        near_stops, near_s = _stops_near(planner, d, q.max_transfer_m, q.walk_speed_mps)
+        lead = (walk_seconds(p.walk_m, q.walk_speed_mps) + PICKUP_S["bike_share"]
+                + math.ceil(float(tree.dist[d.node])) + DROPOFF_S["bike_share"])  # fmt: skip
+        for s, w in zip(near_stops.tolist(), near_s.tolist(), strict=True):
+            if s not in best or lead + w < best[s][0]:
+                best[s] = (lead + w, (p, tree, d))
+
+
+def _parked_at_stops(
+    planner: Planner, ctx: Context, snapshot: Any, p: Pickup, tree: Tree,
+    best: dict[int, tuple[float, tuple[Pickup, Tree, Dropoff]]],
+) -> None:  # fmt: skip
+    """Stops next to which the free vehicle may be parked (geofencing), reached by riding it."""
+    q = ctx.query
+    park = stop_parking(planner)
+    cand = np.nonzero((park.bike_node >= 0) & (park.walk_m <= q.max_transfer_m))[0]
+    if not len(cand):
+        return
+    ride = tree.dist[park.bike_node[cand]]
+    ok = np.isfinite(ride)
+    cand, ride = cand[ok], ride[ok]
+    lead = walk_seconds(p.walk_m, q.walk_speed_mps) + PICKUP_S["bike_share"] + DROPOFF_S["bike_share"]
+    total = lead + np.ceil(ride).astype(np.int64) + np.ceil(park.walk_m[cand] / q.walk_speed_mps - 1e-9)
+    fenced = any(z.system_id == p.system_id for z in getattr(snapshot, "geofencing_zones", ()))
+    for s, t in zip(cand.tolist(), total.astype(np.int64).tolist(), strict=True):
+        if s in best and best[s][0] <= t:
+            continue
+        lat, lon = float(park.lat[s]), float(park.lon[s])
+        if fenced and not _rule_allows(
+            snapshot, p.system_id, p.vehicle_type_id, lon, lat, "ride_end_allowed"
+        ):
+            continue
+        d = Dropoff(Place("Parking", lat, lon), int(park.bike_node[s]), 0.0, int(park.walk_node[s]),
+                    float(park.walk_offset_m[s]), None, None)  # fmt: skip
+        best[s] = (t, (p, tree, d))
+
+
+def bike_access(planner: Planner, ctx: Context, snapshot: Any) -> BikeAccess | None:
+    """Shared bike or scooter to transit: docked ones to stops within the transfer walk of a station
+    with a free dock, free-floating ones to a parking place next to a stop (where the geofencing
+    zones allow ending a ride); each stop keeps its quickest way."""
     if snapshot is None or planner.links is None:
         return None
-    starts = [p for p in pickups(planner, ctx, snapshot, "bike_share") if p.station is not None]
-    start_ids = {id(p): p.station.station_id for p in starts if p.station is not None}
     best: dict[int, tuple[float, tuple[Pickup, Tree, Dropoff]]] = {}
     docks: dict[str, list[Dropoff]] = {}
-    for p in starts:
+    for p in pickups(planner, ctx, snapshot, "bike_share"):
+        rule = return_rule(snapshot, p)
+        if rule == "roundtrip_station":
+            continue
         tree = ride_tree(planner, ctx, p, "bike")
-        if p.system_id not in docks:
-            docks[p.system_id] = _docks(planner, snapshot, p.system_id)
-        for d in docks[p.system_id]:
-            if d.station is None or d.station.station_id == start_ids[id(p)] or not tree.reached(d.node):
-                continue
-            near_stops, near_s = _stops_near(planner, d, q.max_transfer_m, q.walk_speed_mps)
-            lead = (walk_seconds(p.walk_m, q.walk_speed_mps) + PICKUP_S["bike_share"]
-                    + math.ceil(float(tree.dist[d.node])) + DROPOFF_S["bike_share"])  # fmt: skip
-            for s, w in zip(near_stops.tolist(), near_s.tolist(), strict=True):
-                if s not in best or lead + w < best[s][0]:
-                    best[s] = (lead + w, (p, tree, d))
+        if rule in ("any_station", "hybrid"):
+            if p.system_id not in docks:
+                docks[p.system_id] = _docks(planner, snapshot, p.system_id)
+            _docked_to_stops(planner, ctx, p, tree, docks[p.system_id], best)
+        if rule in ("free_floating", "hybrid"):
+            _parked_at_stops(planner, ctx, snapshot, p, tree, best)
     if not best:
         return None
     stops = np.asarray(sorted(best), dtype=np.int32)
@@ -606,9 +730,10 @@ def _stops_near(
 def _docks(planner: Planner, snapshot: Any, system_id: str) -> list[Dropoff]:
     """Every station of ``system_id`` that takes a bike back now, linked to the bike and walk graphs."""
     cands = [
-        st for st in snapshot.stations
-        if st.system_id == system_id and st.is_returning and (st.num_docks_available or 0) > 0
-    ]  # fmt: skip
+        st
+        for st in snapshot.stations
+        if st.system_id == system_id and takes_returns(snapshot, st, "bike_share")
+    ]
     if not cands:
         return []
     lat = np.asarray([s.lat for s in cands])
