@@ -581,6 +581,8 @@ class StopParking:
 
 #: how far a parked vehicle may be from its stop (metres walked)
 PARK_WALK_MAX_M = 400.0
+#: how far from a stop its parking node may lie (straight line)
+LINK_BIKE_M = 150.0
 
 
 def stop_parking(planner: Planner) -> StopParking:
@@ -632,10 +634,6 @@ def stop_parking(planner: Planner) -> StopParking:
                 lat[s], lon[s] = gb.lat[b], gb.lon[b]
     planner.stop_parking = StopParking(bike_node, lat, lon, walk_node, offset, walk_m)
     return planner.stop_parking  # type: ignore[no-any-return]
-
-
-#: how far from a stop its parking node may lie (straight line)
-LINK_BIKE_M = 150.0
 
 
 def _docked_to_stops(
