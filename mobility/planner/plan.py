@@ -6,6 +6,13 @@ walk takes) to every stop within the limit of the destination (each counting its
 and, when asked, rental and car searches on the bike and car graphs.  The answers are merged
 into a Pareto set on arrival (departure for arrive-by), transfers and walking, plus the best
 option of every extra mode asked for.
+
+Realtime: given a :class:`~mobility.realtime.overlay.RealtimeOverlay` of the planner's timetable
+(``plan(q, overlay=...)``, or the ``realtime`` callable the planner asks on every query), RAPTOR
+runs on the overlay's transit arrays (patched times, cancelled trips removed, added trips in), and
+every ride of a trip the feed speaks of carries its scheduled and estimated times and delay and
+``realtime: true``.  Walking and rental legs are timed on the expected connection.  An overlay of
+another timetable (another service day) is ignored.
 """
 
 from __future__ import annotations
@@ -13,7 +20,9 @@ from __future__ import annotations
 import datetime as dt
 import logging
 import math
+from collections.abc import Callable
 from dataclasses import dataclass, field
+from typing import Any
 from zoneinfo import ZoneInfo
 
 import numpy as np
@@ -35,6 +44,7 @@ from mobility.planner.transit import (
     street_footpaths,
 )
 from mobility.raptor import Router, TransitArrays
+from mobility.realtime.overlay import RealtimeOverlay
 from mobility.streets.graph import StreetNetwork, haversine_m
 from mobility.timetable import Timetable
 
@@ -69,6 +79,7 @@ class Context:
     from_place: Place
     to_place: Place
     trees: dict[tuple[str, int], Tree] = field(default_factory=dict)  # rides from pickups, per query
+    overlay: RealtimeOverlay | None = None  # realtime view of the timetable this query routes on
 
 
 class Planner:
@@ -84,7 +95,10 @@ class Planner:
         transit: TransitArrays | None = None,
         timezone: str = "Europe/Berlin",
         route_styles: dict[str, dict[str, str | None]] | None = None,
+        realtime: Callable[[], RealtimeOverlay | None] | None = None,
     ) -> None:
+        """``realtime``: asked on every query without an explicit overlay for the current one
+        (e.g. ``LiveState.overlay``)."""
         self.streets = streets if isinstance(streets, StreetSide) else StreetSide(streets)
         self.tt = tt
         self.availability = availability
@@ -95,10 +109,21 @@ class Planner:
         self.links: StopLinks | None = link_stops(tt, self.streets) if tt is not None else None
         self._pairs: tuple[np.ndarray, np.ndarray, np.ndarray] | None = None
         self._routers: dict[tuple[float, float], Router] = {}
+        self.realtime = realtime
+        #: routers on the latest overlay seen (one overlay at a time: live state swaps it whole)
+        self._rt_routers: tuple[RealtimeOverlay | None, dict[tuple[float, float], Router]] = (None, {})
+        self._rt_bases: dict[int, tuple[Any, bool]] = {}  # id(overlay base) -> (base, usable here)
         #: stops near each sharing station: (lat, lon, max_m, speed) -> (stops, walk seconds)
         self.station_stops: dict[tuple[float, float, float, float], tuple[np.ndarray, np.ndarray]] = {}
+        self.stop_parking: Any = None  # rental.StopParking, built on first use
 
     # -- set-up ------------------------------------------------------------------------------
+
+    @property
+    def transit_arrays(self) -> TransitArrays:
+        """The planned transit arrays the planner routes on without realtime."""
+        assert self.tt is not None
+        return self.transit if self.transit is not None else self.tt.transit
 
     def day_start(self, date: dt.date) -> dt.datetime:
         """Noon minus 12 h of ``date`` in the feed's time zone (GTFS time zero)."""
@@ -130,19 +155,63 @@ class Planner:
             gtfs_transfers=self.gtfs_transfers,
         )  # fmt: skip
 
-    def router(self, walk_speed_mps: float, max_transfer_m: float) -> Router:
-        """The RAPTOR router for a walk speed and transfer limit (built once per pair)."""
+    def router(
+        self, walk_speed_mps: float, max_transfer_m: float, overlay: RealtimeOverlay | None = None
+    ) -> Router:
+        """The RAPTOR router for a walk speed and transfer limit (built once per pair), on the
+        overlay's transit arrays when one is given."""
         assert self.tt is not None
         key = (round(walk_speed_mps, 3), round(max_transfer_m, 1))
+        if overlay is not None:
+            held, routers = self._rt_routers
+            if held is not overlay:
+                routers = {}
+                self._rt_routers = (overlay, routers)
+            if key not in routers:
+                routers[key] = Router(self.tt, self.footpaths(walk_speed_mps, max_transfer_m),
+                                      transit=overlay.transit)  # fmt: skip
+            return routers[key]
         if key not in self._routers:
             fp = self.footpaths(walk_speed_mps, max_transfer_m)
             self._routers[key] = Router(self.tt, fp, transit=self.transit)
         return self._routers[key]
 
+    def usable_overlay(self, overlay: RealtimeOverlay | None) -> RealtimeOverlay | None:
+        """``overlay`` when it was built on this planner's timetable (or an identical one of the
+        same service day), else None (realtime of another day does not apply)."""
+        if overlay is None or self.tt is None:
+            return None
+        base_tt = overlay.base.tt
+        if base_tt is self.tt:
+            return overlay
+        known = self._rt_bases.get(id(overlay.base))
+        if known is None or known[0] is not overlay.base:
+            tt = self.tt
+            same = (
+                base_tt.date == tt.date
+                and base_tt.n_stops == tt.n_stops
+                and len(base_tt.trip_ids) == len(tt.trip_ids)
+                and overlay.base.n_inst == int(tt.pat_trip_off[-1])
+                and bool(np.array_equal(base_tt.stop_ids, tt.stop_ids))
+                and bool(np.array_equal(base_tt.trip_ids, tt.trip_ids))
+            )
+            if not same:
+                log.info("realtime overlay of %s does not apply to the timetable of %s",
+                         base_tt.date, tt.date)  # fmt: skip
+            known = (overlay.base, same)
+            self._rt_bases = {id(overlay.base): known}
+        return overlay if known[1] else None
+
+    def current_overlay(self, overlay: RealtimeOverlay | None = None) -> RealtimeOverlay | None:
+        """The overlay a query routes on: the given one, else the ``realtime`` source's (if usable)."""
+        if overlay is None and self.realtime is not None:
+            overlay = self.realtime()
+        return self.usable_overlay(overlay)
+
     # -- queries -----------------------------------------------------------------------------
 
-    def context(self, q: PlanQuery) -> Context:
-        """Link both places and run the two walking searches."""
+    def context(self, q: PlanQuery, overlay: RealtimeOverlay | None = None) -> Context:
+        """Link both places and run the two walking searches (``overlay``: already checked)."""
         # a place may lie off the mapped streets as far as one may walk (the straight line counts)
         link_m = max(LINK_MAX_M["walk"], q.max_walk_m)
         origin = self.streets.anchor(q.from_lat, q.from_lon, "walk", "origin", link_m)
@@ -153,11 +222,15 @@ class Planner:
         return Context(
             q, self.gtfs_seconds(q.when), origin, destination, tree_o, tree_d,
             Place("Origin", q.from_lat, q.from_lon), Place("Destination", q.to_lat, q.to_lon),
+            overlay=overlay,
         )  # fmt: skip
 
-    def plan(self, q: PlanQuery) -> list[Itinerary]:
-        """Good door-to-door itineraries for ``q`` (raises NoRouteError with the reason when none)."""
-        ctx = self.context(q)
+    def plan(self, q: PlanQuery, *, overlay: RealtimeOverlay | None = None) -> list[Itinerary]:
+        """Good door-to-door itineraries for ``q`` (raises NoRouteError with the reason when none).
+
+        ``overlay``: the realtime view to route on (default: the ``realtime`` source's, if any).
+        """
+        ctx = self.context(q, self.current_overlay(overlay))
         found: list[Itinerary] = []
         reasons: list[str] = []
         best_of: dict[str, Itinerary] = {}
@@ -273,7 +346,7 @@ class Planner:
         """RAPTOR from the access stops to the egress stops (depart at, or arrive by), plus the next
         connection (leaving after the first one; for arrive-by, arriving before the best one)."""
         q = ctx.query
-        router = self.router(q.walk_speed_mps, q.max_transfer_m)
+        router = self.router(q.walk_speed_mps, q.max_transfer_m, ctx.overlay)
         kw = {"origin_delay_s": acc.time_s, "target_egress_s": egr.time_s}
         if q.arrive_by:
             found = router.latest_departure(acc.stops, egr.stops, ctx.t_s, **kw)
@@ -350,9 +423,11 @@ class Planner:
             reasons.append("no transit connection at that time")
         return out
 
-    def earliest(self, q: PlanQuery) -> tuple[int | None, int | None]:
+    def earliest(
+        self, q: PlanQuery, *, overlay: RealtimeOverlay | None = None
+    ) -> tuple[int | None, int | None]:
         """Earliest arrival (GTFS seconds) over walking and walk + transit, and its rides."""
-        ctx = self.context(q)
+        ctx = self.context(q, self.current_overlay(overlay))
         best: int | None = None
         rides: int | None = None
         d = direct_walk_m(ctx.tree_o, ctx.destination.node, ctx.destination.offset_m)
@@ -361,7 +436,7 @@ class Planner:
         if "transit" in q.modes and self.tt is not None and self.tt.n_trips:
             acc, egr = self.access_egress(ctx)
             if len(acc.stops) and len(egr.stops):
-                router = self.router(q.walk_speed_mps, q.max_transfer_m)
+                router = self.router(q.walk_speed_mps, q.max_transfer_m, ctx.overlay)
                 arrival, k = router.earliest_arrival(
                     acc.stops, egr.stops, ctx.t_s, origin_delay_s=acc.time_s, target_egress_s=egr.time_s
                 )
@@ -391,7 +466,7 @@ class Planner:
         for ride in j.rides:
             if ride.walk_from >= 0 and prev is not None:
                 legs.append(self.transfer_leg(ride.walk_from, ride.board_stop, prev.alight_s, ride.walk_s, q))
-            legs.append(self.ride_leg(ride))
+            legs.append(self.ride_leg(ride, ctx.overlay))
             prev = ride
         s1 = last.alight_stop
         egress = self.walk_leg(ctx.tree_d, int(self.links.node[s1]), self.stop_place(s1), last.alight_s,
@@ -417,11 +492,17 @@ class Planner:
         return Leg("WALK", pa, pb, LegTime(self.at(start_s)), LegTime(self.at(start_s + walk_s)), distance,
                    points)  # fmt: skip
 
-    def ride_leg(self, ride: Ride) -> Leg:
-        """A transit leg with route, headsign, trip id and the stops passed."""
+    def ride_leg(self, ride: Ride, overlay: RealtimeOverlay | None = None) -> Leg:
+        """A transit leg with route, headsign, trip id and the stops passed.
+
+        With an ``overlay`` (the one the ride was found on) a trip the feed updated or added gets
+        ``realtime``, its scheduled and estimated times and the delay, at the leg's ends and at the
+        stops passed (``scheduled_arrival``/``scheduled_departure``; ``skipped`` where it does not
+        stop now).
+        """
         assert self.tt is not None
         tt = self.tt
-        tr = self.transit if self.transit is not None else tt.transit
+        tr = overlay.transit if overlay is not None else self.transit_arrays
         p = ride.pattern
         so = int(tr.pat_stop_off[p])
         n = int(tr.pat_stop_off[p + 1]) - so
@@ -431,8 +512,19 @@ class Planner:
         e = next(
             k for k in range(i + 1, n) if stops[k] == ride.alight_stop and tr.arr_s[row + k] == ride.alight_s
         )
-        trip = int(tt.inst_trip[ride.trip])
-        route = int(tt.trip_route[trip])
+        orig = int(overlay.inst_orig[ride.trip]) if overlay is not None else ride.trip
+        trip_id, route, headsign = self._trip_names(orig, ride.trip, overlay)
+        realtime = overlay is not None and (orig < 0 or orig in overlay.patched)
+        # scheduled times of the trip's stops (None: an added trip has no schedule)
+        sched_arr: np.ndarray | None = None
+        sched_dep: np.ndarray | None = None
+        skipped: np.ndarray | None = None
+        if realtime and orig >= 0:
+            assert overlay is not None
+            _, start, _ = overlay.base.rows(orig)
+            sched_arr = overlay.base.transit.arr_s[start : start + n]
+            sched_dep = overlay.base.transit.dep_s[start : start + n]
+            skipped = overlay.patched[orig][2]
         inter = []
         points = [(float(tt.stop_lat[s]), float(tt.stop_lon[s])) for s in stops[i : e + 1].tolist()]
         distance = 0.0
@@ -443,23 +535,61 @@ class Planner:
                 place = self.stop_place(b).to_json()
                 place["arrival"] = self.at(int(tr.arr_s[row + k])).isoformat(timespec="seconds")
                 place["departure"] = self.at(int(tr.dep_s[row + k])).isoformat(timespec="seconds")
+                if sched_arr is not None and sched_dep is not None and skipped is not None:
+                    place["scheduled_arrival"] = self.at(int(sched_arr[k])).isoformat(timespec="seconds")
+                    place["scheduled_departure"] = self.at(int(sched_dep[k])).isoformat(timespec="seconds")
+                    if skipped[k]:
+                        place["skipped"] = True
                 inter.append(place)
-        style = self.route_styles.get(str(tt.route_ids[route]), {})
-        transit = {
-            "route": {
+        if route >= 0:
+            style = self.route_styles.get(str(tt.route_ids[route]), {})
+            route_json: dict[str, Any] = {
                 "short_name": str(tt.route_short_names[route]) or None,
                 "long_name": str(tt.route_long_names[route]) or None,
                 "color": style.get("color"),
                 "text_color": style.get("text_color"),
                 "agency": style.get("agency"),
                 "route_id": str(tt.route_ids[route]),
-            },
-            "headsign": str(tt.trip_headsigns[trip]) or None,
-            "trip_id": str(tt.trip_ids[trip]),
+            }
+            mode = route_mode(int(tt.route_types[route]))
+        else:  # an added trip of a route the timetable does not know
+            route_json = {"short_name": None, "long_name": None, "color": None, "text_color": None,
+                          "agency": None, "route_id": None}  # fmt: skip
+            mode = "BUS"
+        transit = {
+            "route": route_json,
+            "headsign": headsign,
+            "trip_id": trip_id,
             "intermediate_stops": inter,
         }
         return Leg(
-            route_mode(int(tt.route_types[route])), self.stop_place(ride.board_stop),
-            self.stop_place(ride.alight_stop), LegTime(self.at(ride.board_s)),
-            LegTime(self.at(ride.alight_s)), distance, points, transit=transit,
+            mode, self.stop_place(ride.board_stop), self.stop_place(ride.alight_stop),
+            self._leg_time(ride.board_s, None if sched_dep is None else int(sched_dep[i]), realtime),
+            self._leg_time(ride.alight_s, None if sched_arr is None else int(sched_arr[e]), realtime),
+            distance, points, realtime=realtime, transit=transit,
         )  # fmt: skip
+
+    def _leg_time(self, when_s: int, scheduled_s: int | None, realtime: bool) -> LegTime:
+        """The leg time of a ride end: as planned, or (realtime) scheduled, estimated and delay."""
+        if not realtime:
+            return LegTime(self.at(when_s))
+        if scheduled_s is None:  # an added trip: only the expected time is known
+            return LegTime(self.at(when_s), self.at(when_s), None)
+        return LegTime(self.at(scheduled_s), self.at(when_s), int(when_s) - int(scheduled_s))
+
+    def _trip_names(
+        self, orig: int, inst: int, overlay: RealtimeOverlay | None
+    ) -> tuple[str, int, str | None]:
+        """Trip id, route index (-1: unknown) and headsign of a ride's trip instance."""
+        assert self.tt is not None
+        tt = self.tt
+        if orig < 0:
+            assert overlay is not None
+            added = overlay.added[int(overlay.inst_added[inst])]
+            route = -1
+            if added.route_id is not None:
+                hits = np.nonzero(tt.route_ids == added.route_id)[0]
+                route = int(hits[0]) if len(hits) else -1
+            return added.trip_id, route, None
+        trip = int(tt.inst_trip[orig])
+        return str(tt.trip_ids[trip]), int(tt.trip_route[trip]), str(tt.trip_headsigns[trip]) or None

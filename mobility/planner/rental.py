@@ -1,10 +1,25 @@
 """Rental legs (GBFS bikes, scooters and cars) and own-car legs (to a free charger for EVs).
 
 Docked and station-based rentals start at a station that has a vehicle of the right form factor
-available and end at a station of the same system with a free dock; free-floating rentals start
-at an available vehicle and end at the street node nearest the destination where the system's
-geofencing zones allow ending a ride.  An own electric car ends at an EVSE whose status is
-AVAILABLE and that has a fitting connector with enough power, then the traveller walks.
+available; free-floating rentals start at an available vehicle where the system's geofencing
+zones allow starting a ride.  Where a rental may end follows the vehicle type's GBFS
+``return_constraint`` (:func:`return_rule`):
+
+* ``any_station``: at a station of the same system that takes returns and has room: a free dock
+  (bikes need ``num_docks_available > 0``), for cars a free space (``num_docks_available``, else
+  ``capacity`` minus the vehicles there; a station that gives neither is taken at its word
+  ``is_returning``);
+* ``roundtrip_station``: only at the station the vehicle was taken from (its home station).  Most
+  German station-based car sharing works this way; a one-way door-to-door trip cannot end there,
+  so such cars are not offered (the "no route" reason says why);
+* ``free_floating``: at the street node nearest the destination where the geofencing zones allow
+  ending a ride (and do not ask for station parking);
+* ``hybrid``: either of the last two kinds of place.
+
+Without a ``return_constraint`` a vehicle taken at a station is ``any_station``, one with a
+``home_station_id`` is ``roundtrip_station`` and a free vehicle is ``free_floating``.  An own
+electric car ends at an EVSE whose status is AVAILABLE and that has a fitting connector with
+enough power, then the traveller walks.
 """
 
 from __future__ import annotations
@@ -37,6 +52,8 @@ PICKUP_S = {"bike_share": 60, "car_share": 120}
 DROPOFF_S = {"bike_share": 60, "car_share": 120}
 MAX_PICKUPS = 3
 MAX_RIDE_S = 3 * 3600
+#: GBFS ``return_constraint`` values
+RETURN_RULES = ("free_floating", "roundtrip_station", "any_station", "hybrid")
 
 
 @dataclass
@@ -86,12 +103,18 @@ def in_geometry(lon: float, lat: float, geometry: Mapping[str, Any]) -> bool:
 def _rule_allows(
     snapshot: Any, system_id: str, type_id: str | None, lon: float, lat: float, field: str
 ) -> bool:
-    """The geofencing verdict at a point: the first zone containing it with a rule for the type."""
+    """The geofencing verdict at a point: the first zone containing it with a rule for the type.
+
+    For ending a ride, a rule that asks for station parking (``station_parking``) forbids leaving
+    the vehicle on the street there.
+    """
     for zone in getattr(snapshot, "geofencing_zones", ()):
         if zone.system_id != system_id or not in_geometry(lon, lat, zone.geometry):
             continue
         for rule in zone.rules:
             if not rule.vehicle_type_ids or type_id in rule.vehicle_type_ids:
+                if field == "ride_end_allowed" and getattr(rule, "station_parking", None):
+                    return False
                 return bool(getattr(rule, field))
     return True
 
@@ -178,15 +201,56 @@ class Dropoff:
     docks: int | None
 
 
+def return_rule(snapshot: Any, p: Pickup) -> str:
+    """Where a rental from ``p`` may end: one of :data:`RETURN_RULES` (see the module docs)."""
+    vt = snapshot.vehicle_type(p.system_id, p.vehicle_type_id) if p.vehicle_type_id is not None else None
+    rule = getattr(vt, "return_constraint", None)
+    if rule in RETURN_RULES:
+        return str(rule)
+    if p.vehicle is not None and getattr(p.vehicle, "home_station_id", None):
+        return "roundtrip_station"
+    return "any_station" if p.station is not None else "free_floating"
+
+
+def home_station_id(p: Pickup) -> str | None:
+    """The station a round-trip rental from ``p`` goes back to."""
+    if p.station is not None:
+        return str(p.station.station_id)
+    home = getattr(p.vehicle, "home_station_id", None) if p.vehicle is not None else None
+    return None if home is None else str(home)
+
+
+def free_spaces(snapshot: Any, station: Any, mode: str) -> int | None:
+    """Free docks (or, for cars, free spaces) at a station; None when the feed does not tell."""
+    if station.num_docks_available is not None:
+        return int(station.num_docks_available)
+    if mode == "car_share" and station.capacity is not None:
+        parked = sum(
+            1
+            for v in snapshot.vehicles
+            if v.system_id == station.system_id and v.station_id == station.station_id
+        )
+        return max(0, int(station.capacity) - max(parked, int(station.num_vehicles_available)))
+    return None
+
+
+def takes_returns(snapshot: Any, station: Any, mode: str) -> bool:
+    """Whether a vehicle may be returned at ``station`` now: it is installed and returning and has
+    a free dock (bikes) or a free space (cars; unknown space counts as room)."""
+    if not station.is_returning or not getattr(station, "is_installed", True):
+        return False
+    free = free_spaces(snapshot, station, mode)
+    return (free is None and mode == "car_share") or (free or 0) > 0
+
+
 def station_dropoffs(
     planner: Planner, ctx: Context, snapshot: Any, system_id: str, mode: str
 ) -> list[Dropoff]:
-    """Stations of ``system_id`` that accept returns and have a free dock, within walking of the goal."""
+    """Stations of ``system_id`` that take a return now (:func:`takes_returns`), within walking of
+    the goal."""
     cands = [
-        st for st in snapshot.stations
-        if st.system_id == system_id and st.is_returning and getattr(st, "is_installed", True)
-        and ((st.num_docks_available is None and mode == "car_share") or (st.num_docks_available or 0) > 0)
-    ]  # fmt: skip
+        st for st in snapshot.stations if st.system_id == system_id and takes_returns(snapshot, st, mode)
+    ]
     if not cands:
         return []
     lat = np.asarray([s.lat for s in cands])
@@ -195,7 +259,7 @@ def station_dropoffs(
     prof = planner.streets.snappers[PROFILE[mode]].link(lat, lon, 300.0)
     return [
         Dropoff(Place(str(st.name), st.lat, st.lon), int(prof.node[i]), float(walk_m[i]), int(walk_node[i]),
-                float(walk_off[i]), st, st.num_docks_available)
+                float(walk_off[i]), st, free_spaces(snapshot, st, mode))
         for i, st in enumerate(cands)
         if walk_m[i] <= ctx.query.max_walk_m and prof.node[i] >= 0
     ]  # fmt: skip
@@ -242,6 +306,7 @@ def _rental_fields(snapshot: Any, p: Pickup, d: Dropoff) -> dict[str, Any]:
         "vehicle_type": {"id": p.vehicle_type_id, "name": getattr(vt, "name", None)},
         "form_factor": p.form_factor,
         "propulsion": p.propulsion,
+        "return_constraint": return_rule(snapshot, p),
         "availability": {"vehicles_available": p.available, "as_of": rfc3339(snapshot.as_of)},
     }
     if p.station is not None:
@@ -293,13 +358,28 @@ def rental_itineraries(
     profile = PROFILE[mode]
     best: dict[str, tuple[float, Pickup, Tree, Dropoff]] = {}
     no_return = False
+    round_trip = 0
     by_system: dict[str, list[Dropoff]] = {}
     for p in starts:
+        rule = return_rule(snapshot, p)
+        drops: list[Dropoff] = []
+        if rule != "free_floating":
+            if p.system_id not in by_system:
+                by_system[p.system_id] = station_dropoffs(planner, ctx, snapshot, p.system_id, mode)
+            drops = by_system[p.system_id]
+            if rule == "roundtrip_station":
+                home = home_station_id(p)
+                # back to the home station only; a ride from the home station back to it is no trip
+                drops = [d for d in drops if d.station is not None and d.station.station_id == home
+                         and (p.station is None or p.station.station_id != home)]  # fmt: skip
+                round_trip += not drops
+        if rule in ("free_floating", "hybrid"):
+            drops = drops + parking_dropoffs(planner, ctx, snapshot, p, profile)
+        if not drops:
+            no_return = True
+            continue
         tree = ride_tree(planner, ctx, p, profile)
         docked = p.station is not None
-        if docked and p.system_id not in by_system:
-            by_system[p.system_id] = station_dropoffs(planner, ctx, snapshot, p.system_id, mode)
-        drops = by_system[p.system_id] if docked else parking_dropoffs(planner, ctx, snapshot, p, profile)
         for d in drops:
             if not tree.reached(d.node):
                 continue
@@ -311,13 +391,18 @@ def rental_itineraries(
             kind = "station" if docked else "free"
             if kind not in best or cost < best[kind][0]:
                 best[kind] = (cost, p, tree, d)
-        no_return |= not drops
     if not best:
-        reasons.append(
-            f"no {word} can be returned within {ctx.query.max_walk_m:.0f} m walk of the destination"
-            if no_return
-            else f"no {word} route between the origin and the destination"
-        )
+        if round_trip == len(starts):
+            reasons.append(
+                f"no vehicle available for a one-way trip: the {word}s within {ctx.query.max_walk_m:.0f} m"
+                " walk of the origin must be returned to their home station (round trip only)"
+            )
+        elif no_return:
+            reasons.append(
+                f"no {word} can be returned within {ctx.query.max_walk_m:.0f} m walk of the destination"
+            )
+        else:
+            reasons.append(f"no {word} route between the origin and the destination")
         return []
     return [_rental_itinerary(planner, ctx, snapshot, mode, p, t, d) for _, p, t, d in best.values()]
 
@@ -442,7 +527,9 @@ def _ev_itinerary(
 
 @dataclass
 class BikeAccess:
-    """Stops reached by a docked bike (walk, ride, return, walk): stop, seconds from leaving, and how."""
+    """Stops reached by a shared bike or scooter: walk to it, ride, return it at a station with a
+    free dock (docked) or park it next to the stop (free-floating), walk to the stop.  ``time_s``:
+    seconds from leaving the origin to reaching the stop; ``how``: the pickup, ride and drop-off."""
 
     stops: np.ndarray
     time_s: np.ndarray
@@ -473,28 +560,148 @@ class BikeAccess:
         return [first, ride, walk]
 
 
-def bike_access(planner: Planner, ctx: Context, snapshot: Any) -> BikeAccess | None:
-    """Docked bike to transit: stops within the transfer walk of a station with a free dock."""
+@dataclass
+class StopParking:
+    """Where a free-floating bike or scooter is left for each stop: a bike-graph node next to it.
+
+    Where the stop's walk node is on the bike graph too (the usual street stop) the vehicle is
+    parked there and the walk is the straight line the stop is linked with; otherwise at the bike
+    node nearest the stop, with the walk from there to the stop on the streets.  Per stop: bike
+    node (-1: none), parking point, its walk node and straight line to it, and the metres walked
+    from the parking point to the stop (inf: none within :data:`PARK_WALK_MAX_M`).
+    """
+
+    bike_node: np.ndarray
+    lat: np.ndarray
+    lon: np.ndarray
+    walk_node: np.ndarray
+    walk_offset_m: np.ndarray
+    walk_m: np.ndarray
+
+
+#: how far a parked vehicle may be from its stop (metres walked)
+PARK_WALK_MAX_M = 400.0
+#: how far from a stop its parking node may lie (straight line)
+LINK_BIKE_M = 150.0
+
+
+def stop_parking(planner: Planner) -> StopParking:
+    """The parking place of every linked stop (built once per planner)."""
+    if planner.stop_parking is not None:
+        return planner.stop_parking  # type: ignore[no-any-return]
+    assert planner.links is not None
+    links = planner.links
+    gw, gb = planner.streets.graph("walk"), planner.streets.graph("bike")
+    n = len(links.node)
+    n_net = int(max(gw.node.max(initial=0), gb.node.max(initial=0))) + 1
+    on_bike = np.full(n_net, -1, dtype=np.int64)
+    on_bike[gb.node] = np.arange(gb.n_nodes)
+    on_walk = np.full(n_net, -1, dtype=np.int64)
+    on_walk[gw.node] = np.arange(gw.n_nodes)
+    bike_node = np.full(n, -1, dtype=np.int64)
+    walk_node = np.full(n, -1, dtype=np.int64)
+    offset = np.zeros(n)
+    walk_m = np.full(n, np.inf)
+    lat, lon = np.zeros(n), np.zeros(n)
+    stops = links.linked
+    shared = on_bike[gw.node[links.node[stops]]]
+    here = stops[shared >= 0]
+    bike_node[here] = shared[shared >= 0]
+    walk_node[here] = links.node[here]
+    walk_m[here] = links.offset_m[here]
+    lat[here], lon[here] = gw.lat[links.node[here]], gw.lon[links.node[here]]
+    rest = stops[shared < 0]
+    if len(rest):
+        tt = planner.tt
+        assert tt is not None
+        near = planner.streets.snappers["bike"].link(tt.stop_lat[rest], tt.stop_lon[rest], LINK_BIKE_M)
+        for s, b in zip(rest.tolist(), near.node.tolist(), strict=True):
+            if b < 0:
+                continue
+            w = int(on_walk[gb.node[b]])
+            off = 0.0
+            if w < 0:
+                link = planner.streets.snappers["walk"].link(
+                    np.array([gb.lat[b]]), np.array([gb.lon[b]]), 50.0
+                )
+                w, off = int(link.node[0]), float(link.distance_m[0])
+            if w < 0:
+                continue
+            dist, _ = gw.search(w, PARK_WALK_MAX_M)
+            d = float(np.atleast_2d(dist)[0][links.node[s]]) + off + float(links.offset_m[s])
+            if math.isfinite(d) and d <= PARK_WALK_MAX_M:
+                bike_node[s], walk_node[s], offset[s], walk_m[s] = b, w, off, d
+                lat[s], lon[s] = gb.lat[b], gb.lon[b]
+    planner.stop_parking = StopParking(bike_node, lat, lon, walk_node, offset, walk_m)
+    return planner.stop_parking  # type: ignore[no-any-return]
+
+
+def _docked_to_stops(
+    planner: Planner, ctx: Context, p: Pickup, tree: Tree, docks: list[Dropoff],
+    best: dict[int, tuple[float, tuple[Pickup, Tree, Dropoff]]],
+) -> None:  # fmt: skip
+    """Stops within the transfer walk of a station (other than the pickup's) with a free dock."""
     q = ctx.query
+    start_id = p.station.station_id if p.station is not None else None
+    for d in docks:
+        if d.station is None or d.station.station_id == start_id or not tree.reached(d.node):
+            continue
+        near_stops, near_s = _stops_near(planner, d, q.max_transfer_m, q.walk_speed_mps)
+        lead = (walk_seconds(p.walk_m, q.walk_speed_mps) + PICKUP_S["bike_share"]
+                + math.ceil(float(tree.dist[d.node])) + DROPOFF_S["bike_share"])  # fmt: skip
+        for s, w in zip(near_stops.tolist(), near_s.tolist(), strict=True):
+            if s not in best or lead + w < best[s][0]:
+                best[s] = (lead + w, (p, tree, d))
+
+
+def _parked_at_stops(
+    planner: Planner, ctx: Context, snapshot: Any, p: Pickup, tree: Tree,
+    best: dict[int, tuple[float, tuple[Pickup, Tree, Dropoff]]],
+) -> None:  # fmt: skip
+    """Stops next to which the free vehicle may be parked (geofencing), reached by riding it."""
+    q = ctx.query
+    park = stop_parking(planner)
+    cand = np.nonzero((park.bike_node >= 0) & (park.walk_m <= q.max_transfer_m))[0]
+    if not len(cand):
+        return
+    ride = tree.dist[park.bike_node[cand]]
+    ok = np.isfinite(ride)
+    cand, ride = cand[ok], ride[ok]
+    lead = walk_seconds(p.walk_m, q.walk_speed_mps) + PICKUP_S["bike_share"] + DROPOFF_S["bike_share"]
+    total = lead + np.ceil(ride).astype(np.int64) + np.ceil(park.walk_m[cand] / q.walk_speed_mps - 1e-9)
+    fenced = any(z.system_id == p.system_id for z in getattr(snapshot, "geofencing_zones", ()))
+    for s, t in zip(cand.tolist(), total.astype(np.int64).tolist(), strict=True):
+        if s in best and best[s][0] <= t:
+            continue
+        lat, lon = float(park.lat[s]), float(park.lon[s])
+        if fenced and not _rule_allows(
+            snapshot, p.system_id, p.vehicle_type_id, lon, lat, "ride_end_allowed"
+        ):
+            continue
+        d = Dropoff(Place("Parking", lat, lon), int(park.bike_node[s]), 0.0, int(park.walk_node[s]),
+                    float(park.walk_offset_m[s]), None, None)  # fmt: skip
+        best[s] = (t, (p, tree, d))
+
+
+def bike_access(planner: Planner, ctx: Context, snapshot: Any) -> BikeAccess | None:
+    """Shared bike or scooter to transit: docked ones to stops within the transfer walk of a station
+    with a free dock, free-floating ones to a parking place next to a stop (where the geofencing
+    zones allow ending a ride); each stop keeps its quickest way."""
     if snapshot is None or planner.links is None:
         return None
-    starts = [p for p in pickups(planner, ctx, snapshot, "bike_share") if p.station is not None]
-    start_ids = {id(p): p.station.station_id for p in starts if p.station is not None}
     best: dict[int, tuple[float, tuple[Pickup, Tree, Dropoff]]] = {}
     docks: dict[str, list[Dropoff]] = {}
-    for p in starts:
+    for p in pickups(planner, ctx, snapshot, "bike_share"):
+        rule = return_rule(snapshot, p)
+        if rule == "roundtrip_station":
+            continue
         tree = ride_tree(planner, ctx, p, "bike")
-        if p.system_id not in docks:
-            docks[p.system_id] = _docks(planner, snapshot, p.system_id)
-        for d in docks[p.system_id]:
-            if d.station is None or d.station.station_id == start_ids[id(p)] or not tree.reached(d.node):
-                continue
-            near_stops, near_s = _stops_near(planner, d, q.max_transfer_m, q.walk_speed_mps)
-            lead = (walk_seconds(p.walk_m, q.walk_speed_mps) + PICKUP_S["bike_share"]
-                    + math.ceil(float(tree.dist[d.node])) + DROPOFF_S["bike_share"])  # fmt: skip
-            for s, w in zip(near_stops.tolist(), near_s.tolist(), strict=True):
-                if s not in best or lead + w < best[s][0]:
-                    best[s] = (lead + w, (p, tree, d))
+        if rule in ("any_station", "hybrid"):
+            if p.system_id not in docks:
+                docks[p.system_id] = _docks(planner, snapshot, p.system_id)
+            _docked_to_stops(planner, ctx, p, tree, docks[p.system_id], best)
+        if rule in ("free_floating", "hybrid"):
+            _parked_at_stops(planner, ctx, snapshot, p, tree, best)
     if not best:
         return None
     stops = np.asarray(sorted(best), dtype=np.int32)
@@ -521,9 +728,10 @@ def _stops_near(
 def _docks(planner: Planner, snapshot: Any, system_id: str) -> list[Dropoff]:
     """Every station of ``system_id`` that takes a bike back now, linked to the bike and walk graphs."""
     cands = [
-        st for st in snapshot.stations
-        if st.system_id == system_id and st.is_returning and (st.num_docks_available or 0) > 0
-    ]  # fmt: skip
+        st
+        for st in snapshot.stations
+        if st.system_id == system_id and takes_returns(snapshot, st, "bike_share")
+    ]
     if not cands:
         return []
     lat = np.asarray([s.lat for s in cands])

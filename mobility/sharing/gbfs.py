@@ -375,6 +375,7 @@ def _vehicle_types(parts: _Parts, doc: Mapping[str, Any], file: str) -> None:
             propulsion=str(item.get("propulsion_type", "human")),
             name=_text(item.get("name")),
             max_range_m=_num(item.get("max_range_meters")),
+            return_constraint=str(item["return_constraint"]) if item.get("return_constraint") else None,
         )
 
 

@@ -35,7 +35,11 @@ class SharingSystem:
 
 @dataclass(frozen=True, slots=True)
 class VehicleType:
-    """A vehicle type of a system (``vehicle_types``)."""
+    """A vehicle type of a system (``vehicle_types``).
+
+    ``return_constraint`` (GBFS 2.3 and 3.0): ``free_floating``, ``roundtrip_station`` (back to
+    the station it was taken from), ``any_station`` or ``hybrid``; None when the feed does not say.
+    """
 
     system_id: str
     vehicle_type_id: str
@@ -43,6 +47,7 @@ class VehicleType:
     propulsion: str
     name: str | None = None
     max_range_m: float | None = None
+    return_constraint: str | None = None
 
 
 @dataclass(frozen=True, slots=True)

@@ -13,7 +13,7 @@ import pytest
 from charging.points import Location
 from mobility.errors import NoRouteError
 from mobility.planner.availability import SnapshotAvailability
-from mobility.planner.graphdir import GraphDir, build_graph_dir
+from mobility.planner.graphdir import GraphDir
 from mobility.planner.itinerary import TRANSIT_MODES, Itinerary
 from mobility.planner.plan import Planner
 from mobility.planner.query import EV_CONNECTORS, PlanQuery
@@ -30,19 +30,6 @@ WEST = (51.6802, 7.7870)  # west edge of town
 MARKT = (51.6801, 7.8098)  # next to the Marktplatz
 EAST = (51.6800, 7.8330)
 TZ = ZoneInfo("Europe/Berlin")
-
-
-@pytest.fixture(scope="module")
-def graph(demo_city: DemoCity, tmp_path_factory: pytest.TempPathFactory) -> GraphDir:
-    out = tmp_path_factory.mktemp("demo-graph")
-    build_graph_dir([demo_city.gtfs], demo_city.osm, out, gbfs_dirs=[demo_city.gbfs_dir],
-                    ocpi_files=[demo_city.ocpi_locations])  # fmt: skip
-    return GraphDir.load(out)
-
-
-@pytest.fixture(scope="module")
-def planner(graph: GraphDir) -> Planner:
-    return graph.planner(dt.date.today())
 
 
 def _when() -> dt.datetime:
@@ -256,6 +243,71 @@ def test_bike_share_to_transit(planner: Planner) -> None:
         _sensible(it, q)
         i = it.modes.index("BIKE_SHARE")
         bike, walk, ride = it.legs[i], it.legs[i + 1], it.legs[i + 2]
-        assert bike.rental is not None and bike.rental["availability"]["docks_available"] > 0
+        assert bike.rental is not None
+        if "return_station" in bike.rental:
+            assert bike.rental["availability"]["docks_available"] > 0
+        else:
+            assert bike.rental["return_constraint"] in ("free_floating", "hybrid")
         assert walk.mode == "WALK" and walk.distance_m <= q.max_transfer_m
         assert ride.mode in TRANSIT_MODES and walk.end.scheduled <= ride.start.scheduled
+
+
+RING5 = (51.6883, 7.8045)
+
+
+def _scooter_then_transit(planner: Planner, q: PlanQuery) -> list[Itinerary]:
+    """Itineraries that ride a free-floating vehicle, walk and then board a vehicle of a route."""
+    out = []
+    for it in planner.plan(q):
+        modes = it.modes
+        if "BIKE_SHARE" in modes:
+            i = modes.index("BIKE_SHARE")
+            rental = it.legs[i].rental or {}
+            if "vehicle" in rental and i + 2 < len(modes) and modes[i + 2] in TRANSIT_MODES:
+                out.append(it)
+    return out
+
+
+def _free_only(planner: Planner, zones: tuple[object, ...] = ()) -> Planner:
+    snap = planner.availability.sharing(_when())  # type: ignore[union-attr]
+    return _with_sharing(planner, dataclasses.replace(snap, stations=(), geofencing_zones=zones))
+
+
+def test_free_floating_scooter_to_transit(planner: Planner) -> None:
+    """Walk to a scooter, ride it to a stop, park it there, take the bus or train, walk."""
+    free = _free_only(planner)
+    snap = free.availability.sharing(_when())  # type: ignore[union-attr]
+    vehicles = {v.vehicle_id: v for v in snap.vehicles}
+    q = PlanQuery(*RING5, *EAST, _when(), modes=PlanQuery.parse_modes("walk,transit,bike_share"))
+    its = _scooter_then_transit(free, q)
+    assert its, "a scooter to the bus or train should be among the options"
+    for it in its:
+        _sensible(it, q)
+        i = it.modes.index("BIKE_SHARE")
+        scooter, walk, ride = it.legs[i], it.legs[i + 1], it.legs[i + 2]
+        v = vehicles[scooter.rental["vehicle"]["vehicle_id"]]  # type: ignore[index]
+        assert v.is_free_floating and not v.is_reserved and not v.is_disabled
+        assert _near((v.lat, v.lon), (scooter.origin.lat, scooter.origin.lon))
+        assert walk.mode == "WALK" and walk.distance_m <= q.max_transfer_m
+        assert walk.destination.stop_id == ride.origin.stop_id and walk.end.scheduled <= ride.start.scheduled
+        assert scooter.end.scheduled <= walk.start.scheduled
+
+
+@pytest.mark.parametrize("rule", ["no parking", "station parking"])
+def test_scooter_to_transit_not_parked_where_the_zone_forbids(planner: Planner, rule: str) -> None:
+    q = PlanQuery(*RING5, *EAST, _when(), modes=PlanQuery.parse_modes("walk,transit,bike_share"))
+    first = _scooter_then_transit(_free_only(planner), q)
+    assert first
+    scooter = first[0].legs[first[0].modes.index("BIKE_SHARE")]
+    lat, lon = scooter.destination.lat, scooter.destination.lon
+    d = 0.0006  # a box of about 40 x 65 m around where it was parked
+    box = [[lon - d, lat - d], [lon + d, lat - d], [lon + d, lat + d], [lon - d, lat + d], [lon - d, lat - d]]
+    rules = (
+        (GeofencingRule((), True, False, True),)
+        if rule == "no parking"
+        else (GeofencingRule((), True, True, True, station_parking=True),)
+    )
+    zone = GeofencingZone(scooter.rental["system_id"], rule, {"type": "Polygon", "coordinates": [box]}, rules)  # type: ignore[index]
+    for it in _scooter_then_transit(_free_only(planner, (zone,)), q):
+        p = it.legs[it.modes.index("BIKE_SHARE")].destination
+        assert not (abs(p.lat - lat) < d and abs(p.lon - lon) < d), "parked inside the zone"
