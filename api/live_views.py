@@ -84,7 +84,7 @@ def parse_bbox(text: str | None) -> BBox | None:
 def in_bbox(lat: np.ndarray, lon: np.ndarray, bbox: BBox | None) -> np.ndarray:
     """Mask of the points inside ``bbox`` (all points without one; NaN never inside)."""
     if bbox is None:
-        return ~np.isnan(lat) | np.isnan(lat)
+        return np.ones(len(lat), dtype=bool)
     min_lon, min_lat, max_lon, max_lat = bbox
     return (lon >= min_lon) & (lon <= max_lon) & (lat >= min_lat) & (lat <= max_lat)
 

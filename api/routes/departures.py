@@ -27,8 +27,10 @@ from api.context import Services, json_response, services
 from api.errors import ApiProblem
 from api.live import attach_timetable
 from api.live_views import freshness, rfc3339
+from api.models import RequestModel
 from api.settings import Settings
 from mobility.departures import BoardDeparture, board, platform_codes
+from mobility.errors import MobilityError
 from mobility.realtime.overlay import OverlayBase, RealtimeOverlay, service_day_epoch
 from mobility.timetable import Timetable
 
@@ -42,7 +44,7 @@ CACHED_DATES = 4
 departures_tag = Tag(name="departures", description="Departure boards with realtime")
 
 
-class DeparturesPath(BaseModel):
+class DeparturesPath(RequestModel):
     """The stop of the board."""
 
     stop_id: str = Field(
@@ -50,7 +52,7 @@ class DeparturesPath(BaseModel):
     )
 
 
-class DeparturesQuery(BaseModel):
+class DeparturesQuery(RequestModel):
     """Which departures: the next ``limit`` within ``window_s`` of ``when``."""
 
     model_config = ConfigDict(extra="forbid")
@@ -163,7 +165,12 @@ class DepartureBoard:
                 return found
             from mobility.cache import get_timetable
 
-            tt, _ = get_timetable(graph.manifest["gtfs"], date, graph.root / "timetables")
+            try:
+                tt, _ = get_timetable(graph.manifest["gtfs"], date, graph.root / "timetables")
+            except (MobilityError, OSError, ValueError, KeyError) as exc:
+                raise ApiProblem(
+                    503, "No timetable", f"the timetable of {date} cannot be built: {exc}"
+                ) from exc
             if self._styles is None:
                 self._styles = dict(graph.manifest.get("route_styles", {}))
                 self._platforms = platform_codes(graph.manifest["gtfs"])
