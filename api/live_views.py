@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import math
 import threading
+import time
 from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime, tzinfo
@@ -289,3 +290,49 @@ def filter_evses(
         and (min_power_kw is None or e["max_power_kw"] >= min_power_kw)
     ]
     return {**row, "evses": evses} if evses else None
+
+
+# ---------------------------------------------------------------------------------------------
+# answers of the same second
+
+
+class SecondCache:
+    """Documents computed within the same second from the same live objects, per process.
+
+    A live answer changes when a feed delivers (new snapshot, Locations or overlay objects) and as
+    time passes (``as_of``, ``age_s``, the next departures); within one second of the wall clock and
+    of the live state's clock, with the same objects behind it, it is the same answer. ``deps`` are
+    the live objects an answer was made from, compared by identity (the cache holds them, so their
+    ids cannot be reused while an entry lives).
+    """
+
+    def __init__(self, max_entries: int = 512) -> None:
+        self.max_entries = max_entries
+        self._entries: dict[tuple[Any, ...], tuple[tuple[object, ...], Any]] = {}
+        self._lock = threading.Lock()
+
+    def get(self, key: tuple[Any, ...], deps: tuple[object, ...]) -> Any | None:
+        """The document stored under ``key`` when made from the very objects ``deps``."""
+        entry = self._entries.get(key)
+        if (
+            entry is None
+            or len(entry[0]) != len(deps)
+            or any(a is not b for a, b in zip(entry[0], deps, strict=True))
+        ):
+            return None
+        return entry[1]
+
+    def put(self, key: tuple[Any, ...], deps: tuple[object, ...], doc: Any) -> None:
+        """Store ``doc``; entries of other seconds go first when the cache is full."""
+        with self._lock:
+            if len(self._entries) >= self.max_entries:
+                second = key[0]
+                self._entries = {k: v for k, v in self._entries.items() if k[0] == second}
+                if len(self._entries) >= self.max_entries:
+                    self._entries.clear()
+            self._entries[key] = (deps, doc)
+
+
+def second_of(clock: Any) -> tuple[int, int]:
+    """The current second of the wall clock and of a live state's clock (tests move the latter)."""
+    return int(time.time()), int(clock())

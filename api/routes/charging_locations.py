@@ -18,7 +18,16 @@ from flask_openapi3 import APIBlueprint, OpenAPI
 from pydantic import BaseModel, ConfigDict, Field
 
 from api.context import json_response, services
-from api.live_views import charger_index, filter_evses, freshness, in_bbox, parse_bbox, rfc3339
+from api.live_views import (
+    SecondCache,
+    charger_index,
+    filter_evses,
+    freshness,
+    in_bbox,
+    parse_bbox,
+    rfc3339,
+    second_of,
+)
 from api.models import RequestModel
 from api.routes.charging import charging_tag
 from api.routes.sharing import BBOX_DESCRIPTION, FeedOut
@@ -105,6 +114,7 @@ def create_locations_blueprint(settings: Settings) -> APIBlueprint:
     """``GET /api/v1/charging/locations``."""
     bp = APIBlueprint("charging_locations", __name__, url_prefix="/api/v1/charging", abp_tags=[charging_tag])
     tz = ZoneInfo(settings.timezone)
+    answers = SecondCache()
 
     @bp.get("/locations", responses={200: LocationsResponse})
     def locations(query: LocationsQuery) -> Response:
@@ -112,6 +122,10 @@ def create_locations_blueprint(settings: Settings) -> APIBlueprint:
         bbox = parse_bbox(query.bbox)
         state = services().live_state()
         index = charger_index(state.chargers(dt.datetime.now(dt.UTC)))
+        key = (second_of(state.clock), query.bbox, query.status, query.connector, query.min_power_kw)
+        cached = answers.get(key, (index,))
+        if cached is not None:
+            return json_response(cached, max_age_s=10)
         rows = []
         for i in np.flatnonzero(in_bbox(index.lat, index.lon, bbox)).tolist():
             row = filter_evses(index.rows[i], query.status, query.connector, query.min_power_kw)
@@ -123,6 +137,7 @@ def create_locations_blueprint(settings: Settings) -> APIBlueprint:
             "feeds": [{**s.to_json(), "as_of": rfc3339(s.as_of, tz)} for s in statuses if s.kind == "ocpi"],
             "locations": rows,
         }
+        answers.put(key, (index,), doc)
         return json_response(doc, max_age_s=10)
 
     return bp

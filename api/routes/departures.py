@@ -26,7 +26,7 @@ from pydantic import BaseModel, ConfigDict, Field
 from api.context import Services, json_response, services
 from api.errors import ApiProblem
 from api.live import attach_timetable
-from api.live_views import freshness, rfc3339
+from api.live_views import SecondCache, freshness, rfc3339, second_of
 from api.models import RequestModel
 from api.settings import Settings
 from mobility.departures import BoardDeparture, board, platform_codes
@@ -355,12 +355,19 @@ def create_departures_blueprint(settings: Settings) -> APIBlueprint:
     """Routes of the departures capability under ``/api/v1``."""
     bp = APIBlueprint("departures", __name__, url_prefix="/api/v1", abp_tags=[departures_tag])
     tz = ZoneInfo(settings.timezone)
+    answers = SecondCache()
 
     @bp.get("/stops/<stop_id>/departures", responses={200: DeparturesResponse})
     def stop_departures(path: DeparturesPath, query: DeparturesQuery) -> Response:
         """Departures at a stop (a station includes its platforms), planned and expected."""
         board_ = departure_board()
         start = window_start(query.when, tz)
+        state = services().live_state()
+        key = (second_of(state.clock), path.stop_id, query.limit, query.window_s, query.when)
+        deps = (state.overlay(),)
+        cached = answers.get(key, deps)
+        if cached is not None:
+            return json_response(cached, max_age_s=10)
         info = board_.stop_info(path.stop_id)
         if info is None:
             raise ApiProblem(404, "Unknown stop", f"no stop {path.stop_id!r} in the timetable")
@@ -375,6 +382,7 @@ def create_departures_blueprint(settings: Settings) -> APIBlueprint:
             "stale": fresh["stale"],
             "departures": result.items,
         }
+        answers.put(key, deps, doc)
         return json_response(doc, max_age_s=10)
 
     return bp

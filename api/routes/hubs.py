@@ -30,11 +30,13 @@ from api.live_views import (
     BIKE_FORM_FACTORS,
     CAR_FORM_FACTORS,
     ChargerIndex,
+    SecondCache,
     SharingIndex,
     charger_index,
     distances_m,
     freshness,
     rfc3339,
+    second_of,
     sharing_index,
 )
 from api.models import RequestModel
@@ -207,6 +209,7 @@ class HubViews:
         self._lock = threading.Lock()
         self._sharing: dict[str, tuple[SharingIndex, dict[str, Any]]] = {}
         self._chargers: dict[str, tuple[ChargerIndex, list[dict[str, Any]]]] = {}
+        self._answers = SecondCache()
 
     def hubs(self) -> dict[str, _Hub]:
         """Every hub by id, its point from the settings or the mean of its stops."""
@@ -351,14 +354,34 @@ class HubViews:
     # -- the aggregate -------------------------------------------------------------------------
 
     def document(self, hub: _Hub, limit: int, window_s: int) -> dict[str, Any]:
-        """The hub answer of the API contract, now."""
+        """The hub answer of the API contract, now (the same within a second of the same state)."""
         tz = self.tz
         now = dt.datetime.now(tz)
         state = self.svc.live_state()
-        statuses = state.feed_status()
+        shared = sharing_index(state.sharing(now), tz)
+        points = charger_index(state.chargers(now))
+        key = (second_of(state.clock), "hub", hub.hub_id, limit, window_s)
+        deps = (shared, points, state.overlay())
+        cached: dict[str, Any] | None = self._answers.get(key, deps)
+        if cached is None:
+            cached = self._document(hub, limit, window_s, now, shared, points)
+            self._answers.put(key, deps, cached)
+        return cached
+
+    def _document(
+        self,
+        hub: _Hub,
+        limit: int,
+        window_s: int,
+        now: dt.datetime,
+        shared: SharingIndex,
+        points: ChargerIndex,
+    ) -> dict[str, Any]:
+        tz = self.tz
+        statuses = self.svc.live_state().feed_status()
         result = departure_board().departures(list(hub.config.stops), now, window_s, limit)
-        sharing = self.sharing_near(hub, sharing_index(state.sharing(now), tz))
-        chargers = self.chargers_near(hub, charger_index(state.chargers(now)))
+        sharing = self.sharing_near(hub, shared)
+        chargers = self.chargers_near(hub, points)
         gbfs = freshness(statuses, ("gbfs",), tz)
         return {
             **hub.summary(),

@@ -17,7 +17,7 @@ from flask_openapi3 import APIBlueprint, OpenAPI, Tag
 from pydantic import BaseModel, ConfigDict, Field
 
 from api.context import json_response, services
-from api.live_views import freshness, in_bbox, parse_bbox, rfc3339, sharing_index
+from api.live_views import SecondCache, freshness, in_bbox, parse_bbox, rfc3339, second_of, sharing_index
 from api.models import RequestModel
 from api.settings import Settings
 
@@ -120,12 +120,18 @@ def create_sharing_blueprint(settings: Settings) -> APIBlueprint:
     """Routes of the sharing capability under ``/api/v1/sharing``."""
     bp = APIBlueprint("sharing", __name__, url_prefix="/api/v1/sharing", abp_tags=[sharing_tag])
     tz = ZoneInfo(settings.timezone)
+    answers = SecondCache()
 
     @bp.get("/stations", responses={200: StationsResponse})
     def stations(query: SharingQuery) -> Response:
         """Sharing stations with vehicles and docks available, live."""
         bbox = parse_bbox(query.bbox)
-        index = sharing_index(services().live_state().sharing(dt.datetime.now(dt.UTC)), tz)
+        state = services().live_state()
+        index = sharing_index(state.sharing(dt.datetime.now(dt.UTC)), tz)
+        key = (second_of(state.clock), "stations", query.bbox, query.system_id, query.form_factor)
+        cached = answers.get(key, (index,))
+        if cached is not None:
+            return json_response(cached, max_age_s=10)
         mask = in_bbox(index.station_lat, index.station_lon, bbox)
         if query.system_id is not None:
             mask &= index.station_system == query.system_id
@@ -134,20 +140,29 @@ def create_sharing_blueprint(settings: Settings) -> APIBlueprint:
             for i in np.flatnonzero(mask).tolist()
             if query.form_factor is None or query.form_factor in index.station_forms[i]
         ]
-        return json_response({**_feeds_block(tz), "stations": rows}, max_age_s=10)
+        doc = {**_feeds_block(tz), "stations": rows}
+        answers.put(key, (index,), doc)
+        return json_response(doc, max_age_s=10)
 
     @bp.get("/vehicles", responses={200: VehiclesResponse})
     def vehicles(query: SharingQuery) -> Response:
         """Vehicles with a position (free-floating and parked at stations), live."""
         bbox = parse_bbox(query.bbox)
-        index = sharing_index(services().live_state().sharing(dt.datetime.now(dt.UTC)), tz)
+        state = services().live_state()
+        index = sharing_index(state.sharing(dt.datetime.now(dt.UTC)), tz)
+        key = (second_of(state.clock), "vehicles", query.bbox, query.system_id, query.form_factor)
+        cached = answers.get(key, (index,))
+        if cached is not None:
+            return json_response(cached, max_age_s=10)
         mask = in_bbox(index.vehicle_lat, index.vehicle_lon, bbox)
         if query.system_id is not None:
             mask &= index.vehicle_system == query.system_id
         if query.form_factor is not None:
             mask &= index.vehicle_form == query.form_factor
         rows = [index.vehicles[i] for i in np.flatnonzero(mask).tolist()]
-        return json_response({**_feeds_block(tz), "vehicles": rows}, max_age_s=10)
+        doc = {**_feeds_block(tz), "vehicles": rows}
+        answers.put(key, (index,), doc)
+        return json_response(doc, max_age_s=10)
 
     return bp
 

@@ -12,7 +12,7 @@ import pytest
 
 from mobility.live.state import LiveState
 from scenarios.demo.live import moving_station_status, moving_vehicle_status
-from tests.api.live_api_helpers import Clock, DemoFeeds, client_on, morning
+from tests.api.live_api_helpers import Clock, DemoFeeds, client_on, gbfs_at, morning
 
 BBOX = (7.805, 51.672, 7.815, 51.680)  # around the main station
 
@@ -147,3 +147,23 @@ def test_bad_filters_are_400_problems(api_data_dir: Path, query: str, field: str
     assert response.status_code == 400, response.get_json()
     assert response.mimetype == "application/problem+json"
     assert response.get_json()["detail"].startswith(f"{field}:")
+
+
+def test_a_new_snapshot_shows_at_once_even_within_the_same_second(
+    api_data_dir: Path, demo_feeds: DemoFeeds
+) -> None:
+    now = morning(9, 17)
+    state = LiveState(clock=Clock(now))  # the clock stands still
+    demo_feeds.feed(state, now)
+    client = client_on(api_data_dir, state)
+    later = now + dt.timedelta(minutes=7)
+    first = client.get("/api/v1/sharing/stations?system_id=knotenrad").get_json()["stations"]
+    _, payload = gbfs_at(demo_feeds.demo_dir, "knotenrad", demo_feeds.seed, later)
+    state.accept("demo-knotenrad", "gbfs", payload)
+    second = client.get("/api/v1/sharing/stations?system_id=knotenrad").get_json()["stations"]
+    expected = _expected_stations(demo_feeds.demo_dir, demo_feeds.seed, later)
+    assert [s["vehicles_available"] for s in first] != [s["vehicles_available"] for s in second]
+    assert all(
+        s["vehicles_available"] == expected[("knotenrad", s["station_id"])]["vehicles_available"]
+        for s in second
+    )
