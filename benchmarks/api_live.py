@@ -81,6 +81,17 @@ def prepare(data: Path, seed: int) -> None:
     state.accept("demo-trip-updates", "gtfs-rt", DemoRealtime(city.gtfs, seed).trip_updates(now))
 
 
+def stop_ids(data: Path) -> list[str]:
+    """Every stop id of the demo city's GTFS feed."""
+    import csv
+    import io
+    import zipfile
+
+    with zipfile.ZipFile(data / "demo" / "gtfs" / "demo-city.gtfs.zip") as zf:
+        rows = csv.DictReader(io.StringIO(zf.read("stops.txt").decode("utf-8-sig")))
+        return [r["stop_id"] for r in rows]
+
+
 def free_port() -> int:
     with socket.socket() as sock:
         sock.bind(("127.0.0.1", 0))
@@ -148,9 +159,10 @@ def main() -> None:
         (data / "bench_wsgi.py").write_text(
             "from api import create_app, load_settings\n\napp = create_app(load_settings())\n"
         )
+        gunicorn = str(Path(sys.executable).with_name("gunicorn"))
         server = subprocess.Popen(
-            [str(Path(sys.executable).with_name("gunicorn")), "-w", str(args.workers), "-b", f"127.0.0.1:{port}",
-             "--pythonpath", str(data), "--log-level", "warning", "bench_wsgi:app"],
+            [gunicorn, "-w", str(args.workers), "-b", f"127.0.0.1:{port}", "--pythonpath", str(data),
+             "--log-level", "warning", "bench_wsgi:app"],
             cwd=REPO, env=env,
         )  # fmt: skip
         try:
@@ -165,18 +177,24 @@ def main() -> None:
                     raise SystemExit("the server did not get ready within 60 s")
                 time.sleep(0.2)
             load(port, list(ENDPOINTS.values()), args.clients, 3.0)  # warm-up: every worker loads the graph
-            print(f"gunicorn {args.workers} sync workers, {args.clients} client threads, {args.seconds:.0f} s each, "
-                  f"{os.cpu_count()} cores shared by server and load generator\n")  # fmt: skip
+            print(f"gunicorn {args.workers} sync workers, {args.clients} client threads, "
+                  f"{args.seconds:.0f} s each, {os.cpu_count()} cores shared by server and load generator\n")  # fmt: skip
             print("| endpoint | requests/s | p50 ms | p95 ms | p99 ms | non-200 |")
             print("|---|---|---|---|---|---|")
-            rows = [*ENDPOINTS.items(), ("mix of all", None)]
-            for name, path in rows:
-                paths = [path] if path else list(ENDPOINTS.values())
+            stops = stop_ids(data)
+            varied = {  # distinct queries: (almost) every request misses the per-second answer cache
+                "hub, limit 1..100 (cache misses)": [f"/api/v1/hubs/hbf?limit={k}" for k in range(1, 101)],
+                "departures, every stop and limit (cache misses)": [
+                    f"/api/v1/stops/{sid}/departures?limit={k}" for k in range(1, 21) for sid in stops
+                ],
+            }
+            rows: list[tuple[str, list[str]]] = [(name, [path]) for name, path in ENDPOINTS.items()]
+            rows += [("mix of all", list(ENDPOINTS.values())), *varied.items()]
+            for name, paths in rows:
                 n, wall, lat, bad = load(port, paths, args.clients, args.seconds)
                 ms = [x * 1000 for x in lat]
-                print(
-                    f"| {name} | {n / wall:.0f} | {pct(ms, 50):.1f} | {pct(ms, 95):.1f} | {pct(ms, 99):.1f} | {bad} |"
-                )
+                p50, p95, p99 = pct(ms, 50), pct(ms, 95), pct(ms, 99)
+                print(f"| {name} | {n / wall:.0f} | {p50:.1f} | {p95:.1f} | {p99:.1f} | {bad} |")
         finally:
             server.terminate()
             server.wait(timeout=10)

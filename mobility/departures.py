@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import csv
 import io
+import weakref
 import zipfile
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
@@ -58,77 +59,126 @@ def board(
     limit: int | None = None,
 ) -> list[BoardDeparture]:
     """Departures at ``stops`` expected in ``[from_s, to_s]`` (cancelled ones at their planned
-    time), by expected time then trip id; only trip instances of the day offsets ``days``.
+    time), by expected time, trip id and stop; only trip instances of the day offsets ``days``.
 
     ``overlay`` must have been built on ``base`` (None: the timetable as planned).
     """
     tt = base.tt
     transit = overlay.transit if overlay is not None else base.transit
-    planned_dep = base.transit.dep_s
     stop_set = sorted({int(s) for s in stops})
     want_day = np.zeros(3, dtype=bool)
     for d in days:
         want_day[int(d) + 1] = True
-    out: list[BoardDeparture] = []
+    parts: list[tuple[np.ndarray, np.ndarray, int, int]] = []  # expected times, instances, stop, position
     for stop in stop_set:
         for e in range(int(transit.stop_pat_off[stop]), int(transit.stop_pat_off[stop + 1])):
             p, i = int(transit.stop_pat[e]), int(transit.stop_pat_pos[e])
             so = int(transit.pat_stop_off[p])
             n = int(transit.pat_stop_off[p + 1]) - so
             if i == n - 1 or transit.pat_pickup[so + i] == 0:
-                continue
+                continue  # a trip ending here, or no boarding
             t0, t1 = int(transit.pat_trip_off[p]), int(transit.pat_trip_off[p + 1])
-            if t1 == t0:
-                continue
             lo = int(transit.pat_time_off[p])
             when = transit.dep_s[lo + i : lo + (t1 - t0) * n : n]
             rows = np.flatnonzero((when >= from_s) & (when <= to_s))
-            if not len(rows):
-                continue
-            insts = rows + t0
-            orig = overlay.inst_orig[insts] if overlay is not None else insts.astype(np.int64)
-            for r, inst, o in zip(rows.tolist(), insts.tolist(), orig.tolist(), strict=True):
-                w = int(when[r])
-                if o < 0:  # added by the realtime feed
-                    assert overlay is not None
-                    if not want_day[1]:
-                        continue
-                    trip = overlay.added[int(overlay.inst_added[inst])]
-                    route = _route_index(tt, trip.route_id)
-                    out.append(BoardDeparture(stop, trip.trip_id, route, "", None, w, False, True, 0))
-                    continue
-                day = int(tt.inst_day[o])
-                if not want_day[day + 1]:
-                    continue
-                _, start, _ = base.rows(o)
-                t = int(tt.inst_trip[o])
-                live = overlay is not None and o in overlay.patched
-                headsign = str(tt.trip_headsigns[t])
-                out.append(
-                    BoardDeparture(stop, str(tt.trip_ids[t]), int(tt.trip_route[t]), headsign,
-                                   int(planned_dep[start + i]), w, False, live, day)
-                )  # fmt: skip
+            if len(rows):
+                parts.append((when[rows], rows + t0, stop, i))
+    out: list[BoardDeparture] = []
+    if parts:
+        when_all = np.concatenate([w for w, _, _, _ in parts]).astype(np.int64)
+        inst_all = np.concatenate([x for _, x, _, _ in parts]).astype(np.int64)
+        stop_all = np.concatenate([np.full(len(w), st, dtype=np.int64) for w, _, st, _ in parts])
+        pos_all = np.concatenate([np.full(len(w), i, dtype=np.int64) for w, _, _, i in parts])
+        orig = overlay.inst_orig[inst_all].astype(np.int64) if overlay is not None else inst_all
+        day = np.where(orig >= 0, tt.inst_day[np.maximum(orig, 0)], 0).astype(np.int64)
+        keep = np.flatnonzero(want_day[day + 1])
+        rank = np.where(orig >= 0, _trip_rank(tt)[tt.inst_trip[np.maximum(orig, 0)]], -1)
+        order = keep[np.lexsort((stop_all[keep], rank[keep], when_all[keep]))]
+        if limit is not None:
+            order = order[:limit]
+        for k in order.tolist():
+            out.append(_departure(base, overlay, int(stop_all[k]), int(inst_all[k]), int(orig[k]),
+                                  int(pos_all[k]), int(when_all[k]), int(day[k])))  # fmt: skip
     if overlay is not None and overlay.cancelled:
-        wanted = np.asarray(stop_set, dtype=np.int32)
-        for o in overlay.cancelled:
-            day = int(tt.inst_day[o])
-            if not want_day[day + 1]:
-                continue
-            p, start, n = base.rows(o)
-            so = int(base.transit.pat_stop_off[p])
-            seq = base.transit.pat_stops[so : so + n]
-            for i in np.flatnonzero(np.isin(seq[:-1], wanted)).tolist():
-                if base.transit.pat_pickup[so + i] == 0:
-                    continue
-                planned = int(planned_dep[start + i])
-                if from_s <= planned <= to_s:
-                    t = int(tt.inst_trip[o])
-                    out.append(
-                        BoardDeparture(int(seq[i]), str(tt.trip_ids[t]), int(tt.trip_route[t]),
-                                       str(tt.trip_headsigns[t]), planned, planned, True, True, day)
-                    )  # fmt: skip
+        out.extend(_cancelled(base, overlay, stop_set, from_s, to_s, want_day))
     out.sort(key=lambda d: (d.when_s, d.trip_id, d.stop))
     return out if limit is None else out[:limit]
+
+
+def _departure(
+    base: OverlayBase,
+    overlay: RealtimeOverlay | None,
+    stop: int,
+    inst: int,
+    orig: int,
+    pos: int,
+    when: int,
+    day: int,
+) -> BoardDeparture:
+    tt = base.tt
+    if orig < 0:  # added by the realtime feed
+        assert overlay is not None
+        trip = overlay.added[int(overlay.inst_added[inst])]
+        return BoardDeparture(
+            stop, trip.trip_id, _route_index(tt, trip.route_id), "", None, when, False, True, 0
+        )
+    _, start, _ = base.rows(orig)
+    t = int(tt.inst_trip[orig])
+    live = overlay is not None and orig in overlay.patched
+    planned = int(base.transit.dep_s[start + pos])
+    headsign = str(tt.trip_headsigns[t])
+    return BoardDeparture(
+        stop, str(tt.trip_ids[t]), int(tt.trip_route[t]), headsign, planned, when, False, live, day
+    )
+
+
+def _cancelled(
+    base: OverlayBase,
+    overlay: RealtimeOverlay,
+    stop_set: list[int],
+    from_s: int,
+    to_s: int,
+    want_day: np.ndarray,
+) -> list[BoardDeparture]:
+    """The cancelled trips' departures at the stops, at their planned times."""
+    tt = base.tt
+    wanted = np.asarray(stop_set, dtype=np.int32)
+    out = []
+    for o in overlay.cancelled:
+        day = int(tt.inst_day[o])
+        if not want_day[day + 1]:
+            continue
+        p, start, n = base.rows(o)
+        so = int(base.transit.pat_stop_off[p])
+        seq = base.transit.pat_stops[so : so + n]
+        for i in np.flatnonzero(np.isin(seq[:-1], wanted)).tolist():
+            if base.transit.pat_pickup[so + i] == 0:
+                continue
+            planned = int(base.transit.dep_s[start + i])
+            if from_s <= planned <= to_s:
+                t = int(tt.inst_trip[o])
+                out.append(
+                    BoardDeparture(int(seq[i]), str(tt.trip_ids[t]), int(tt.trip_route[t]),
+                                   str(tt.trip_headsigns[t]), planned, planned, True, True, day)
+                )  # fmt: skip
+    return out
+
+
+_RANKS: dict[int, tuple[weakref.ref[Timetable], np.ndarray]] = {}
+
+
+def _trip_rank(tt: Timetable) -> np.ndarray:
+    """Each trip's place in the order of trip ids (ties on the board break by trip id)."""
+    found = _RANKS.get(id(tt))
+    if found is not None and found[0]() is tt:
+        return found[1]
+    order = np.argsort(tt.trip_ids.astype(str), kind="stable")
+    rank = np.empty(len(order), dtype=np.int64)
+    rank[order] = np.arange(len(order))
+    for key in [k for k, (ref, _) in _RANKS.items() if ref() is None]:
+        _RANKS.pop(key, None)
+    _RANKS[id(tt)] = (weakref.ref(tt), rank)
+    return rank
 
 
 def _route_index(tt: Timetable, route_id: str | None) -> int:
