@@ -93,6 +93,7 @@ class DeparturesBlock(Freshness):
 
     realtime: bool
     items: list[DepartureOut]
+    problem: str | None = None
 
 
 class HubStation(BaseModel):
@@ -119,6 +120,12 @@ class HubVehicle(BaseModel):
     form_factor: str
     propulsion: str
     range_m: float | None
+
+
+class ScootersBlock(Freshness):
+    """Free-floating scooters and mopeds within the radius."""
+
+    free_floating: int
 
 
 class BikesBlock(Freshness):
@@ -175,6 +182,7 @@ class HubResponse(HubSummary):
     departures: DeparturesBlock
     bikes: BikesBlock
     cars: CarsBlock
+    scooters: ScootersBlock
     chargers: ChargersBlock
 
 
@@ -379,18 +387,25 @@ class HubViews:
     ) -> dict[str, Any]:
         tz = self.tz
         statuses = self.svc.live_state().feed_status()
-        result = departure_board().departures(list(hub.config.stops), now, window_s, limit)
+        try:
+            result = departure_board().departures(list(hub.config.stops), now, window_s, limit)
+            departures = {
+                **freshness(statuses, ("gtfs-rt",), tz, stale_without=False),
+                "realtime": result.realtime,
+                "items": result.items,
+            }
+        except ApiProblem as exc:  # no timetable: the hub still shows sharing and chargers
+            if exc.status != 503:
+                raise
+            departures = {"as_of": None, "age_s": None, "stale": True, "realtime": False, "items": [],
+                          "problem": exc.detail}  # fmt: skip
         sharing = self.sharing_near(hub, shared)
         chargers = self.chargers_near(hub, points)
         gbfs = freshness(statuses, ("gbfs",), tz)
         return {
             **hub.summary(),
             "as_of": rfc3339(now, tz),
-            "departures": {
-                **freshness(statuses, ("gtfs-rt",), tz, stale_without=False),
-                "realtime": result.realtime,
-                "items": result.items,
-            },
+            "departures": departures,
             "bikes": {**gbfs, "stations": sharing["bike_stations"], "free_floating": sharing["free_bikes"]},
             "cars": {**gbfs, "stations": sharing["car_stations"], "vehicles": sharing["free_cars"]},
             "scooters": {**gbfs, "free_floating": sharing["free_scooters"]},

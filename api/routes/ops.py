@@ -32,6 +32,7 @@ from api.settings import Settings, SettingsError
 ops_tag = Tag(name="operations", description="Readiness and metrics")
 BUCKETS_S = (0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1.0, 2.5, 5.0, 10.0)
 PROMETHEUS_TEXT = "text/plain; version=0.0.4; charset=utf-8"
+HTTP_METHODS = frozenset({"GET", "HEAD", "POST", "PUT", "PATCH", "DELETE", "OPTIONS"})
 
 
 class Metrics:
@@ -127,7 +128,8 @@ def register(app: OpenAPI, settings: Settings) -> None:
         started = g.get("knoten_started")
         if started is not None:
             rule = request.url_rule.rule if request.url_rule is not None else "unmatched"
-            metrics.observe(rule, request.method, response.status_code, time.perf_counter() - started)
+            method = request.method if request.method in HTTP_METHODS else "other"  # labels stay bounded
+            metrics.observe(rule, method, response.status_code, time.perf_counter() - started)
         return response
 
     def ready() -> Response:

@@ -283,3 +283,20 @@ def test_without_any_hub_the_list_is_empty_and_every_hub_unknown(tmp_path: Path)
     assert client.get("/api/v1/hubs").get_json() == {"hubs": []}
     response = client.get("/api/v1/hubs/hbf")
     assert response.status_code == 404 and "none configured" in response.get_json()["detail"]
+
+
+def test_without_a_timetable_a_placed_hub_still_shows_sharing_and_chargers(
+    demo_feeds: DemoFeeds, tmp_path: Path
+) -> None:
+    now = dt.datetime.now(dt.UTC)
+    state = LiveState(clock=Clock(now))
+    demo_feeds.feed(state, now)
+    config = _toml(tmp_path, f'[hubs.hbf]\nname = "Hbf"\nlat = {HBF[0]}\nlon = {HBF[1]}\n')
+    client = client_on(tmp_path / "empty", state, config_file=config)  # no graph folder there
+    response = client.get("/api/v1/hubs/hbf")
+    assert response.status_code == 200
+    hub = response.get_json()
+    assert hub["departures"]["items"] == [] and hub["departures"]["stale"] is True
+    assert "no graph folder" in hub["departures"]["problem"]
+    assert "kr-01" in {s["station_id"] for s in hub["bikes"]["stations"]}
+    assert "LOC-HBF" in {loc["location_id"] for loc in hub["chargers"]["locations"]}

@@ -170,3 +170,12 @@ def test_a_label_with_quotes_is_escaped(api_data_dir: Path) -> None:
     state.record_error('odd "feed"\\name', "gbfs", "down")
     samples = parse_metrics(client_on(api_data_dir, state).get("/metrics").get_data(as_text=True))
     assert _get(samples, "knoten_feed_errors_total", feed='odd \\"feed\\"\\\\name', kind="gbfs") == 1.0
+
+
+def test_unknown_methods_share_one_label(api_data_dir: Path) -> None:
+    client = client_on(api_data_dir, LiveState())
+    for method in ("BREW", "WHEN", "GET"):
+        client.open("/api/v1/hubs", method=method)
+    samples = parse_metrics(client.get("/metrics").get_data(as_text=True))
+    methods = {dict(labels)["method"] for name, labels in samples if name == "knoten_http_requests_total"}
+    assert methods == {"GET", "other"}
