@@ -1,7 +1,7 @@
 """Throughput and latency of the live read endpoints (departures, hubs, sharing, chargers) under
 gunicorn with several worker processes, on the demo city.
 
-    .venv/bin/python benchmarks/api_live.py [--workers 2] [--clients 8] [--seconds 10]
+    .venv/bin/python benchmarks/api_live.py [--workers 2] [--worker-class sync] [--clients 8] [--seconds 10]
 
 Builds the demo city and its graph folder into a temporary data folder, stores the demo's moving
 feeds (GBFS, OCPI, GTFS-Realtime TripUpdates, as polled now) in the SQLite store there, and starts
@@ -148,6 +148,7 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__)
     parser.add_argument("--workers", type=int, default=2)
     parser.add_argument("--clients", type=int, default=8)
+    parser.add_argument("--worker-class", default="sync", help="gunicorn worker class (sync, gthread)")
     parser.add_argument("--seconds", type=float, default=10.0)
     parser.add_argument("--seed", type=int, default=42)
     args = parser.parse_args()
@@ -161,8 +162,8 @@ def main() -> None:
         )
         gunicorn = str(Path(sys.executable).with_name("gunicorn"))
         server = subprocess.Popen(
-            [gunicorn, "-w", str(args.workers), "-b", f"127.0.0.1:{port}", "--pythonpath", str(data),
-             "--log-level", "warning", "bench_wsgi:app"],
+            [gunicorn, "-w", str(args.workers), "-k", args.worker_class, "-b", f"127.0.0.1:{port}",
+             "--pythonpath", str(data), "--log-level", "warning", "bench_wsgi:app"],
             cwd=REPO, env=env,
         )  # fmt: skip
         try:
@@ -177,8 +178,9 @@ def main() -> None:
                     raise SystemExit("the server did not get ready within 60 s")
                 time.sleep(0.2)
             load(port, list(ENDPOINTS.values()), args.clients, 3.0)  # warm-up: every worker loads the graph
-            print(f"gunicorn {args.workers} sync workers, {args.clients} client threads, "
-                  f"{args.seconds:.0f} s each, {os.cpu_count()} cores shared by server and load generator\n")  # fmt: skip
+            cores = os.cpu_count()
+            print(f"gunicorn: {args.workers} {args.worker_class} workers; {args.clients} client threads, "
+                  f"{args.seconds:.0f} s per row; {cores} cores shared by server and load\n")  # fmt: skip
             print("| endpoint | requests/s | p50 ms | p95 ms | p99 ms | non-200 |")
             print("|---|---|---|---|---|---|")
             stops = stop_ids(data)
