@@ -81,6 +81,42 @@ def prepare(data: Path, seed: int) -> None:
     state.accept("demo-trip-updates", "gtfs-rt", DemoRealtime(city.gtfs, seed).trip_updates(now))
 
 
+#: the k-th of many distinct queries per endpoint (every one misses the per-second answer cache)
+VARIANTS = {
+    "hub": lambda k: f"/api/v1/hubs/hbf?window_s={3600 + k}",
+    "departures": lambda k: f"/api/v1/stops/hbf/departures?window_s={3600 + k}",
+    "sharing stations": lambda k: f"/api/v1/sharing/stations?bbox=-180,-90,180,{80 + k / 1e5:.5f}",
+    "sharing vehicles (bbox)": lambda k: (
+        f"/api/v1/sharing/vehicles?bbox=7.80,51.67,{7.82 + k / 1e7:.7f},51.68"
+    ),
+    "charging locations": lambda k: f"/api/v1/charging/locations?status=AVAILABLE&min_power_kw={k / 1e6:.6f}",
+}
+
+
+def service_times(data: Path, n: int = 300) -> None:
+    """Per-request time inside one process (Flask test client, no network): the same query again
+    (answered from the per-second cache) and a different one every time (computed); median of 3."""
+    from api import create_app, load_settings
+
+    client = create_app(load_settings(environ={}, data_dir=data)).test_client()
+    for path in ENDPOINTS.values():
+        client.get(path)
+    print("| endpoint (one process) | same query, ms | a new query each time, ms |")
+    print("|---|---|---|")
+    for name, path in ENDPOINTS.items():
+        figures = []
+        for urls in ([path] * (3 * n), [VARIANTS[name](k) for k in range(3 * n)]):
+            rounds = []
+            for r in range(3):
+                t = time.perf_counter()
+                for url in urls[r * n : (r + 1) * n]:
+                    assert client.get(url).status_code == 200, url
+                rounds.append((time.perf_counter() - t) / n * 1000)
+            figures.append(statistics.median(rounds))
+        print(f"| {name} | {figures[0]:.2f} | {figures[1]:.2f} |")
+    print()
+
+
 def stop_ids(data: Path) -> list[str]:
     """Every stop id of the demo city's GTFS feed."""
     import csv
@@ -155,6 +191,8 @@ def main() -> None:
     with tempfile.TemporaryDirectory() as tmp:
         data = Path(tmp)
         prepare(data, args.seed)
+        os.environ.pop("KNOTEN_CONFIG", None)
+        service_times(data)
         port = free_port()
         env = {**os.environ, "KNOTEN_DATA_DIR": str(data), "KNOTEN_CONFIG": ""}
         (data / "bench_wsgi.py").write_text(

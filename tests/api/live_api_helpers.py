@@ -4,6 +4,7 @@ real :class:`~mobility.live.state.LiveState` (the same payloads the pollers stor
 from __future__ import annotations
 
 import datetime as dt
+import functools
 import json
 from collections.abc import Callable
 from dataclasses import dataclass
@@ -11,15 +12,18 @@ from pathlib import Path
 from typing import Any
 from zoneinfo import ZoneInfo
 
+import numpy as np
 from flask.testing import FlaskClient
 
 from api import create_app, load_settings
+from mobility.gtfs import load_feed
 from mobility.live.state import LiveState, gbfs_payload
 from mobility.sharing.gbfs import read_source
 from scenarios.demo.live import DemoRealtime, moving_locations, moving_station_status, moving_vehicle_status
 
 TZ = ZoneInfo("Europe/Berlin")
 SYSTEMS = ("knotenrad", "knotenscoot", "knotencar")
+HBF_PLATFORMS = ("hbf-bus-a", "hbf-bus-b", "hbf-bus-c", "hbf-bus-d", "hbf-rail-1", "hbf-rail-2")
 FEEDS = ("demo-knotenrad", "demo-knotenscoot", "demo-knotencar", "demo-chargers", "demo-trip-updates")
 _MOVING: dict[str, Callable[[dict[str, Any], int, dt.datetime], dict[str, Any]]] = {
     "station_status": moving_station_status,
@@ -30,6 +34,43 @@ _MOVING: dict[str, Callable[[dict[str, Any], int, dt.datetime], dict[str, Any]]]
 def morning(hour: int = 8, minute: int = 5) -> dt.datetime:
     """Today at ``hour:minute`` in the demo city."""
     return dt.datetime.combine(dt.date.today(), dt.time(hour, minute), tzinfo=TZ)
+
+
+@functools.cache
+def service_days(gtfs_zip: Path) -> dict[dt.date, tuple[int, int, int]]:
+    """For today and the next seven days, from the GTFS stop times themselves (frequency-based
+    trips counted once): departures at the main station's platforms between 07:00 and 09:00, of
+    the day before's trips after midnight (24:00-25:00), and before 07:30. Tests pick days the
+    feed's calendar (weekends, holidays) fits."""
+    feed = load_feed(gtfs_zip, "")
+    ids = [str(x) for x in feed.stop_ids]
+    platforms = np.array([ids.index(s) for s in HBF_PLATFORMS])
+    n_rows = np.diff(feed.st_off)
+    trip_of_row = np.repeat(np.arange(len(feed.trip_ids)), n_rows)
+    last_row = np.zeros(len(feed.st_stop), dtype=bool)
+    last_row[feed.st_off[1:][n_rows > 0] - 1] = True
+    at_hbf = np.isin(feed.st_stop, platforms) & ~last_row
+
+    def count(day: dt.date, lo_s: int, hi_s: int) -> int:
+        active = feed.service_active(day)
+        svc = feed.trip_service[trip_of_row]
+        running = (svc >= 0) & active[np.maximum(svc, 0)]
+        dep = feed.st_dep_s
+        return int((at_hbf & running & (dep >= lo_s) & (dep < hi_s)).sum())
+
+    out = {}
+    for k in range(8):
+        day = dt.date.today() + dt.timedelta(days=k)
+        yesterday = day - dt.timedelta(days=1)
+        out[day] = (count(day, 7 * 3600, 9 * 3600), count(yesterday, 86_400, 90_000), count(day, 0, 27_000))
+    return out
+
+
+def busy_day(gtfs_zip: Path) -> dt.date:
+    """The first day from today on with a weekday's morning service at the main station."""
+    days = service_days(gtfs_zip)
+    most = max(v[0] for v in days.values())
+    return next(day for day, v in days.items() if v[0] >= 0.8 * most)
 
 
 def gbfs_at(demo_dir: Path, system: str, seed: int, now: dt.datetime) -> tuple[str, bytes]:

@@ -14,9 +14,20 @@ from mobility.live.state import LiveState
 from mobility.realtime.gtfs_rt import TripRelationship, parse_feed
 from mobility.realtime.overlay import OverlayBase, RealtimeOverlay
 from mobility.timetable import build_timetable
-from tests.api.live_api_helpers import TZ, Clock, DemoFeeds, client_on, morning
+from tests.api.live_api_helpers import TZ, Clock, DemoFeeds, busy_day, client_on, morning, service_days
 
 HBF_PLATFORMS = {"hbf-bus-a", "hbf-bus-b", "hbf-bus-c", "hbf-bus-d", "hbf-rail-1", "hbf-rail-2"}
+
+
+def _gtfs(data_dir: Path) -> Path:
+    return data_dir / "demo" / "gtfs" / "demo-city.gtfs.zip"
+
+
+def _weekday(data_dir: Path, hour: int, minute: int = 0) -> dt.datetime:
+    """A time on the first day from today on with weekday service (the demo's calendar)."""
+    return dt.datetime.combine(busy_day(_gtfs(data_dir)), dt.time(hour, minute), tzinfo=TZ)
+
+
 PLATFORM_CODES = {"hbf-bus-a": "A", "hbf-bus-b": "B", "hbf-bus-c": "C", "hbf-bus-d": "D",
                   "hbf-rail-1": "1", "hbf-rail-2": "2"}  # fmt: skip
 
@@ -37,7 +48,7 @@ def test_station_board_lists_its_platforms_in_time_order_as_the_timetable_plans(
     api_data_dir: Path, demo_feeds: DemoFeeds
 ) -> None:
     client = client_on(api_data_dir, LiveState())
-    when = morning(8, 5)
+    when = _weekday(api_data_dir, 8, 5)
     body = _board(client, "hbf", when, limit=100, window_s=3600)
     assert body["stop"] == {
         "stop_id": "hbf",
@@ -73,7 +84,7 @@ def test_station_board_lists_its_platforms_in_time_order_as_the_timetable_plans(
 
 def test_line_colours_modes_and_directions_come_from_the_feed(api_data_dir: Path) -> None:
     client = client_on(api_data_dir, LiveState())
-    items = _board(client, "hbf", morning(7, 0), limit=100, window_s=7200)["departures"]
+    items = _board(client, "hbf", _weekday(api_data_dir, 7), limit=100, window_s=7200)["departures"]
     lines = {d["line"]["name"]: d["line"] for d in items}
     assert lines["1"]["color"] == "#E2001A" and lines["1"]["text_color"] == "#FFFFFF"
     assert lines["5"]["color"] == "#F39200" and lines["5"]["text_color"] == "#000000"
@@ -83,15 +94,16 @@ def test_line_colours_modes_and_directions_come_from_the_feed(api_data_dir: Path
 
 def test_one_platform_shows_only_its_own_departures(api_data_dir: Path) -> None:
     client = client_on(api_data_dir, LiveState())
-    items = _board(client, "hbf-bus-a", morning(), limit=50)["departures"]
+    items = _board(client, "hbf-bus-a", _weekday(api_data_dir, 8), limit=50)["departures"]
     assert items and {d["stop_id"] for d in items} == {"hbf-bus-a"}
 
 
 def test_limit_cuts_the_board(api_data_dir: Path) -> None:
     client = client_on(api_data_dir, LiveState())
-    full = _board(client, "hbf", morning(), limit=100)["departures"]
+    when = _weekday(api_data_dir, 8)
+    full = _board(client, "hbf", when, limit=100)["departures"]
     assert len(full) > 3
-    assert _board(client, "hbf", morning(), limit=3)["departures"] == full[:3]
+    assert _board(client, "hbf", when, limit=3)["departures"] == full[:3]
 
 
 def test_realtime_delay_and_cancellation_show(api_data_dir: Path, demo_feeds: DemoFeeds) -> None:
@@ -165,26 +177,28 @@ def test_stale_realtime_is_flagged(api_data_dir: Path, demo_feeds: DemoFeeds) ->
 
 def test_after_midnight_the_previous_service_days_late_trips_depart(api_data_dir: Path) -> None:
     client = client_on(api_data_dir, LiveState())
-    today = dt.date.today()
-    midnight = dt.datetime.combine(today, dt.time(0), tzinfo=TZ)
+    days = service_days(_gtfs(api_data_dir))
+    day = next(d for d, (_, late, _) in days.items() if late)  # the day before runs trips past 24:00
+    midnight = dt.datetime.combine(day, dt.time(0), tzinfo=TZ)
     items = _board(client, "hbf", midnight, window_s=3600, limit=100)["departures"]
-    late = [d for d in items if d["service_date"] == (today - dt.timedelta(days=1)).isoformat()]
+    late = [d for d in items if d["service_date"] == (day - dt.timedelta(days=1)).isoformat()]
     assert late, items
     for d in late:
-        assert _t(d["when"]).date() == today  # trips of yesterday after 24:00, shown at today's clock time
+        assert _t(d["when"]).date() == day  # trips of the day before after 24:00, at this day's clock time
 
 
 def test_a_window_past_midnight_reaches_into_the_next_service_day(api_data_dir: Path) -> None:
     client = client_on(api_data_dir, LiveState())
-    today = dt.date.today()
-    evening = dt.datetime.combine(today, dt.time(23, 30), tzinfo=TZ)
+    days = service_days(_gtfs(api_data_dir))
+    day = next(
+        d for d in list(days)[:-1] if days[d + dt.timedelta(days=1)][1] and days[d + dt.timedelta(days=1)][2]
+    )  # trips after 24:00 on this day, and the next day's first trips before 07:30
+    evening = dt.datetime.combine(day, dt.time(23, 30), tzinfo=TZ)
     items = _board(client, "hbf", evening, window_s=8 * 3600, limit=100)["departures"]
     dates = [d["service_date"] for d in items]
-    assert today.isoformat() in dates and (today + dt.timedelta(days=1)).isoformat() in dates
-    after_midnight_today = [
-        d for d in items if d["service_date"] == today.isoformat() and _t(d["when"]).date() > today
-    ]
-    assert after_midnight_today  # today's trips after 24:00 count as today's
+    assert day.isoformat() in dates and (day + dt.timedelta(days=1)).isoformat() in dates
+    after_midnight = [d for d in items if d["service_date"] == day.isoformat() and _t(d["when"]).date() > day]
+    assert after_midnight  # this day's trips after 24:00 count as this day's
     assert len({(d["trip_id"], d["when"], d["stop_id"]) for d in items}) == len(items)  # none twice
     times = [_t(d["when"]) for d in items]
     assert times == sorted(times)
