@@ -52,7 +52,13 @@ def problem(status: int, title: str, detail: str, **extra: Any) -> Response:
 
 
 def _validation_error(exc: ValidationError) -> Response:
-    errors = [{"field": ".".join(str(p) for p in err["loc"]), "message": err["msg"]} for err in exc.errors()]
+    errors = [
+        {
+            "field": ".".join(str(p) for p in err["loc"]) or "query",
+            "message": err["msg"].removeprefix("Value error, "),
+        }
+        for err in exc.errors()
+    ]
     first = errors[0] if errors else {"field": "request", "message": "invalid"}
     return problem(400, "Invalid request", f"{first['field']}: {first['message']}", errors=errors)
 
@@ -105,6 +111,6 @@ def create_app(settings: Settings, *, live: LiveState | None = None) -> OpenAPI:
 
 def _route_registrars() -> list[Callable[[OpenAPI, Settings], None]]:
     """The ``register(app, settings)`` of every capability's routes, in the order they attach."""
-    from api.routes import charging, demo, health
+    from api.routes import charging, demo, health, plan, stops
 
-    return [health.register, demo.register, charging.register]
+    return [health.register, demo.register, charging.register, plan.register, stops.register]
