@@ -112,10 +112,10 @@ class StopIndex:
         if dist is not None:
             found.sort(key=lambda i: (float(dist[i]), self.names[i], self.ids[i]))
         else:
-            whole = " ".join(words)
+            whole = " ".join(words)  # names starting with the words first, stations before platforms
             found.sort(
-                key=lambda i: (self.folded[i] != whole, not self.folded[i].startswith(whole),
-                               int(self.location_type[i]) != 1, self.names[i], self.ids[i])
+                key=lambda i: (not self.folded[i].startswith(whole), int(self.location_type[i]) != 1,
+                               self.folded[i] != whole, self.names[i], self.ids[i])
             )  # fmt: skip
         return found[:limit]
 
