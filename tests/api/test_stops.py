@@ -62,6 +62,9 @@ def test_name_search_ignores_case_and_accents_and_puts_stations_first(client: Fl
     hbf = _stops(client, q="KNOTENSTADT hbf")
     assert hbf[0]["stop_id"] == "hbf" and {s["parent_station"] for s in hbf[1:]} == {"hbf"}
     assert _stops(client, q="no such stop anywhere") == []
+    ost = [s["name"] for s in _stops(client, q="ost", limit=200)]
+    starting = [n.startswith("Ost") for n in ost]
+    assert "Hochschule Ost" in ost and starting == sorted(starting, reverse=True)  # "Ost..." first
 
 
 def test_name_and_place_together_filter_by_name_and_sort_by_distance(client: FlaskClient) -> None:
