@@ -11,6 +11,7 @@ from pydantic import AwareDatetime, BaseModel, ConfigDict, Field, field_validato
 
 from api.context import json_response
 from api.errors import ApiProblem
+from api.models import QueryModel
 from api.planners import planners
 from api.settings import Settings
 from mobility.planner.query import MODES
@@ -40,7 +41,7 @@ def parse_lat_lon(value: str) -> tuple[float, float]:
     return lat, lon
 
 
-class PlanParams(BaseModel):
+class PlanParams(QueryModel):
     """Query parameters of ``GET /api/v1/plan``."""
 
     model_config = ConfigDict(extra="forbid", populate_by_name=True)

@@ -17,6 +17,7 @@ from flask_openapi3 import APIBlueprint, OpenAPI, Tag
 from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
 
 from api.context import json_response
+from api.models import QueryModel
 from api.planners import planners
 from api.routes.plan import parse_lat_lon
 from api.settings import Settings
@@ -32,7 +33,7 @@ def fold(text: str) -> str:
     return "".join(c for c in decomposed if not unicodedata.combining(c))
 
 
-class StopsParams(BaseModel):
+class StopsParams(QueryModel):
     """Query parameters of ``GET /api/v1/stops`` (give ``near``, ``q`` or both)."""
 
     model_config = ConfigDict(extra="forbid")
