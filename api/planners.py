@@ -11,6 +11,7 @@ overlay's transit arrays when the planner can label them (see :func:`overlay_usa
 
 from __future__ import annotations
 
+import copy
 import csv
 import datetime as dt
 import io
@@ -128,13 +129,26 @@ def overlay_usable(overlay: RealtimeOverlay, tt: Timetable) -> bool:
     return bool(np.array_equal(tt.inst_trip[orig], tt.inst_trip))
 
 
+def realtime_twin(planner: Planner, overlay: RealtimeOverlay) -> Planner:
+    """A planner like ``planner`` that routes on the overlay's transit arrays.
+
+    It shares what does not depend on the trips (stop links, street footpaths, stops near
+    sharing stations), so a new overlay every poll costs no street searches; only its RAPTOR
+    routers are new. (The planner offers no such constructor yet.)
+    """
+    twin = copy.copy(planner)
+    twin.transit = overlay.transit
+    twin._routers = {}
+    return twin
+
+
 @dataclass
 class DatePlanner:
     """The planner of one service date, its query lock and its realtime twin (if any)."""
 
     planner: Planner
     lock: threading.Lock = field(default_factory=threading.Lock)
-    realtime_for: int | None = None  # id() of the overlay the twin was built for
+    realtime_for: RealtimeOverlay | None = None  # the overlay the twin routes on
     realtime: Planner | None = None
 
 
@@ -243,15 +257,9 @@ class PlannerCache:
         overlay = state.overlay()
         if overlay is None or overlay.applied == 0 or not overlay_usable(overlay, tt):
             return entry.planner, False
-        if entry.realtime is None or entry.realtime_for != id(overlay):
-            from mobility.planner.plan import Planner
-
-            base_planner = entry.planner
-            entry.realtime = Planner(
-                base_planner.streets, tt, self.availability, transit=overlay.transit,
-                timezone=self.graph.timezone, route_styles=base_planner.route_styles,
-            )  # fmt: skip
-            entry.realtime_for = id(overlay)
+        if entry.realtime is None or entry.realtime_for is not overlay:
+            entry.realtime = realtime_twin(entry.planner, overlay)
+            entry.realtime_for = overlay
         return entry.realtime, True
 
     def timetable(self) -> Timetable:
