@@ -319,3 +319,25 @@ def test_realtime_with_a_cancelled_trip_plans_on_the_schedule_for_now(
     doc = _plan(client, **params)
     assert doc["query"]["realtime"] is False
     assert doc["itineraries"] == planned["itineraries"]
+
+
+def test_concurrent_plans_give_the_same_answers_as_one_by_one(
+    client: FlaskClient, demo_city: DemoCity
+) -> None:
+    """Threads share one planner per date (one RAPTOR search state): its queries must not mix."""
+    import random
+    from concurrent.futures import ThreadPoolExecutor
+
+    rng = random.Random(5)
+    urls = []
+    for _ in range(40):
+        a = (rng.uniform(51.672, 51.69), rng.uniform(7.79, 7.83))
+        b = (rng.uniform(51.672, 51.69), rng.uniform(7.79, 7.83))
+        when = _time(demo_city, rng.randrange(6, 20))
+        params = {"from": f"{a[0]:.5f},{a[1]:.5f}", "to": f"{b[0]:.5f},{b[1]:.5f}", "time": when,
+                  "modes": "walk,transit,bike_share"}  # fmt: skip
+        urls.append("/api/v1/plan?" + urlencode(params))
+    alone = [client.get(u).data for u in urls]
+    with ThreadPoolExecutor(8) as pool:
+        together = list(pool.map(lambda u: client.get(u).data, urls * 3))
+    assert together == alone * 3
