@@ -52,13 +52,7 @@ def problem(status: int, title: str, detail: str, **extra: Any) -> Response:
 
 
 def _validation_error(exc: ValidationError) -> Response:
-    errors = [
-        {
-            "field": ".".join(str(p) for p in err["loc"]) or "query",
-            "message": err["msg"].removeprefix("Value error, "),
-        }
-        for err in exc.errors()
-    ]
+    errors = [{"field": ".".join(str(p) for p in err["loc"]), "message": err["msg"]} for err in exc.errors()]
     first = errors[0] if errors else {"field": "request", "message": "invalid"}
     return problem(400, "Invalid request", f"{first['field']}: {first['message']}", errors=errors)
 

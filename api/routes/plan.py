@@ -8,10 +8,11 @@ from typing import Any, Literal
 from flask import Response
 from flask_openapi3 import APIBlueprint, OpenAPI, Tag
 from pydantic import AwareDatetime, BaseModel, ConfigDict, Field, field_validator
+from pydantic_core import PydanticCustomError
 
 from api.context import json_response
 from api.errors import ApiProblem
-from api.models import QueryModel
+from api.models import RequestModel
 from api.planners import planners
 from api.settings import Settings
 from mobility.planner.query import MODES
@@ -26,22 +27,24 @@ PLACE_NAMES = {"en": {"Origin": "Origin", "Destination": "Destination"},
 
 
 def parse_lat_lon(value: str) -> tuple[float, float]:
-    """``lat,lon`` into floats; ValueError naming what is wrong."""
+    """``lat,lon`` into floats; a pydantic error (type ``lat_lon``) naming what is wrong."""
     parts = value.split(",")
-    if len(parts) != 2:
-        raise ValueError(f"{value!r} is not lat,lon (for example 51.6802,7.7870)")
     try:
+        if len(parts) != 2:
+            raise ValueError
         lat, lon = float(parts[0]), float(parts[1])
     except ValueError:
-        raise ValueError(f"{value!r} is not lat,lon (for example 51.6802,7.7870)") from None
+        raise PydanticCustomError(
+            "lat_lon", "{value} is not lat,lon (for example 51.6802,7.7870)", {"value": repr(value)}
+        ) from None
     if not -90.0 <= lat <= 90.0:
-        raise ValueError(f"latitude {lat} is outside -90..90")
+        raise PydanticCustomError("lat_lon", "latitude {lat} is outside -90..90", {"lat": lat})
     if not -180.0 <= lon <= 180.0:
-        raise ValueError(f"longitude {lon} is outside -180..180")
+        raise PydanticCustomError("lat_lon", "longitude {lon} is outside -180..180", {"lon": lon})
     return lat, lon
 
 
-class PlanParams(QueryModel):
+class PlanParams(RequestModel):
     """Query parameters of ``GET /api/v1/plan``."""
 
     model_config = ConfigDict(extra="forbid", populate_by_name=True)
@@ -78,11 +81,16 @@ class PlanParams(QueryModel):
     @classmethod
     def _modes(cls, value: str) -> str:
         modes = [m.strip().lower() for m in value.split(",") if m.strip()]
+        choose = ", ".join(MODES)
         if not modes:
-            raise ValueError(f"no mode given (choose from {', '.join(MODES)})")
+            raise PydanticCustomError("mode", "no mode given (choose from {choose})", {"choose": choose})
         unknown = [m for m in modes if m not in MODES]
         if unknown:
-            raise ValueError(f"unknown mode {unknown[0]!r} (choose from {', '.join(MODES)})")
+            raise PydanticCustomError(
+                "mode",
+                "unknown mode {mode} (choose from {choose})",
+                {"mode": repr(unknown[0]), "choose": choose},
+            )
         return ",".join(dict.fromkeys(modes))
 
     @field_validator("ev_connector", mode="before")

@@ -14,10 +14,12 @@ from typing import Any
 import numpy as np
 from flask import Response
 from flask_openapi3 import APIBlueprint, OpenAPI, Tag
-from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
+from pydantic import BaseModel, ConfigDict, Field, field_validator
+from pydantic_core import PydanticCustomError
 
 from api.context import json_response
-from api.models import QueryModel
+from api.errors import ApiProblem
+from api.models import RequestModel
 from api.planners import planners
 from api.routes.plan import parse_lat_lon
 from api.settings import Settings
@@ -33,7 +35,7 @@ def fold(text: str) -> str:
     return "".join(c for c in decomposed if not unicodedata.combining(c))
 
 
-class StopsParams(QueryModel):
+class StopsParams(RequestModel):
     """Query parameters of ``GET /api/v1/stops`` (give ``near``, ``q`` or both)."""
 
     model_config = ConfigDict(extra="forbid")
@@ -54,14 +56,8 @@ class StopsParams(QueryModel):
     @classmethod
     def _words(cls, value: str | None) -> str | None:
         if value is not None and not value.strip():
-            raise ValueError("the name to search for is blank")
+            raise PydanticCustomError("blank", "the name to search for is blank")
         return value
-
-    @model_validator(mode="after")
-    def _something(self) -> StopsParams:
-        if self.near is None and self.q is None:
-            raise ValueError("give near=lat,lon, q=name or both")
-        return self
 
 
 class StopsResponse(BaseModel):
@@ -157,6 +153,8 @@ def create_stops_blueprint() -> APIBlueprint:
         """Stops within ``radius_m`` of ``near`` (nearest first), or whose name contains ``q``."""
         from mobility.streets.graph import haversine_m
 
+        if query.near is None and query.q is None:
+            raise ApiProblem(400, "Invalid request", "give near=lat,lon, q=name or both")
         index = stop_index()
         near = parse_lat_lon(query.near) if query.near is not None else None
         found = index.search(near, query.radius_m, query.q, query.limit)

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from pydantic import BaseModel, Field
 
-from api.models import QueryModel
+from api.models import RequestModel
 
 
 class _Plain(BaseModel):
@@ -12,7 +12,7 @@ class _Plain(BaseModel):
     limit: int = Field(default=20, ge=1)
 
 
-class _Cached(QueryModel):
+class _Cached(RequestModel):
     near: str | None = Field(default=None, description="lat,lon")
     limit: int = Field(default=20, ge=1)
 
@@ -24,9 +24,9 @@ def test_cached_schema_equals_pydantics_and_is_built_once() -> None:
     assert _Cached.model_json_schema(mode="serialization") == _Plain.model_json_schema(
         mode="serialization"
     ) | {"title": "_Cached"}
-    built = {k: v for k, v in QueryModel._schemas.items() if k[0] is _Cached}
+    built = {k: v for k, v in RequestModel._schemas.items() if k[0] is _Cached}
     _Cached.model_json_schema()
-    again = {k: v for k, v in QueryModel._schemas.items() if k[0] is _Cached}
+    again = {k: v for k, v in RequestModel._schemas.items() if k[0] is _Cached}
     assert len(built) == 2 and all(again[k] is v for k, v in built.items())  # not built anew
 
 
