@@ -5,8 +5,11 @@ gives it): it builds the timetable of a service date once (the graph folder cach
 keeps the planners of the last few dates, and serialises the queries of one planner (its RAPTOR
 router keeps one search state). The planners read the sharing and charger state from the live
 state through :class:`LiveAvailability`, falling back to the graph folder's snapshot where the
-live state has none. With realtime updates for the planner's date the query runs on the
-overlay's transit arrays when the planner can label them (see :func:`overlay_usable`).
+live state has none. With realtime updates, today's timetable is made the overlay's base and
+queries route on the overlay: through ``Planner.plan(q, overlay=...)`` where the planner has it
+(scheduled and estimated times, cancellations); otherwise on a twin planner over the overlay's
+transit arrays, and only while the planner can still name every ride (:func:`overlay_usable`:
+delays without cancelled, added or overtaking trips), else on the schedule.
 """
 
 from __future__ import annotations
@@ -14,12 +17,13 @@ from __future__ import annotations
 import copy
 import csv
 import datetime as dt
+import functools
+import inspect
 import io
 import threading
 import zipfile
 from collections import OrderedDict
-from collections.abc import Callable, Iterator
-from contextlib import contextmanager
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
@@ -36,7 +40,9 @@ if TYPE_CHECKING:
     from mobility.live.state import LiveState
     from mobility.planner.availability import SnapshotAvailability
     from mobility.planner.graphdir import GraphDir
+    from mobility.planner.itinerary import Itinerary
     from mobility.planner.plan import Planner
+    from mobility.planner.query import PlanQuery
     from mobility.realtime.overlay import RealtimeOverlay
     from mobility.sharing.model import SharingSnapshot
     from mobility.timetable import Timetable
@@ -127,6 +133,14 @@ def overlay_usable(overlay: RealtimeOverlay, tt: Timetable) -> bool:
     if len(orig) != len(tt.inst_trip) or bool((np.asarray(overlay.inst_added) >= 0).any()):
         return False
     return bool(np.array_equal(tt.inst_trip[orig], tt.inst_trip))
+
+
+@functools.cache
+def planner_takes_overlay() -> bool:
+    """Whether ``Planner.plan`` routes on a realtime overlay itself (``plan(q, overlay=...)``)."""
+    from mobility.planner.plan import Planner
+
+    return "overlay" in inspect.signature(Planner.plan).parameters
 
 
 def realtime_twin(planner: Planner, overlay: RealtimeOverlay) -> Planner:
@@ -236,31 +250,44 @@ class PlannerCache:
             route_styles=gd.manifest.get("route_styles", {}),
         )  # fmt: skip
 
-    @contextmanager
-    def planning(self, date: dt.date) -> Iterator[tuple[Planner, bool]]:
-        """Hold the planner of ``date`` for one query; yields it and whether it routes on realtime."""
+    def plan(self, date: dt.date, query: PlanQuery) -> tuple[list[Itinerary], bool]:
+        """Plan ``query`` on the planner of ``date``; returns the itineraries and whether they were
+        routed on realtime transit times. Raises the planner's errors (NoRouteError, ...)."""
         entry = self.for_date(date)
-        with entry.lock:
-            yield self._with_realtime(entry, date)
+        with entry.lock:  # one query at a time per planner: its router keeps one search state
+            overlay = self._overlay(entry.planner, date)
+            if planner_takes_overlay():
+                planner: Any = entry.planner  # plan(q, overlay=...) and usable_overlay()
+                usable = planner.usable_overlay(overlay)
+                its: list[Itinerary] = planner.plan(query, overlay=usable)
+                return its, usable is not None
+            twin = self._twin(entry, overlay)
+            return (twin or entry.planner).plan(query), twin is not None
 
-    def _with_realtime(self, entry: DatePlanner, date: dt.date) -> tuple[Planner, bool]:
-        """The realtime twin of the date's planner when the live state has a usable overlay."""
+    def _overlay(self, planner: Planner, date: dt.date) -> RealtimeOverlay | None:
+        """The live state's realtime overlay (None without updates); the timetable of today is
+        made its base first, since realtime feeds speak of today's trips."""
         from api.live import attach_timetable
 
-        tt = entry.planner.tt
-        if tt is None:
-            return entry.planner, False
+        if planner.tt is None:
+            return None
         state = self.live()
         base = state.overlay_base
         if date == dt.datetime.now(self.tz).date() and (base is None or base.tt.date != date):
-            attach_timetable(state, tt)  # realtime feeds speak of today's trips
+            attach_timetable(state, planner.tt)
         overlay = state.overlay()
-        if overlay is None or overlay.applied == 0 or not overlay_usable(overlay, tt):
-            return entry.planner, False
+        return overlay if overlay is not None and overlay.applied > 0 else None
+
+    def _twin(self, entry: DatePlanner, overlay: RealtimeOverlay | None) -> Planner | None:
+        """For a planner without realtime support: its twin on the overlay's transit arrays when
+        it can still name every ride (:func:`overlay_usable`), else None (the schedule)."""
+        tt = entry.planner.tt
+        if overlay is None or tt is None or not overlay_usable(overlay, tt):
+            return None
         if entry.realtime is None or entry.realtime_for is not overlay:
             entry.realtime = realtime_twin(entry.planner, overlay)
             entry.realtime_for = overlay
-        return entry.realtime, True
+        return entry.realtime
 
     def timetable(self) -> Timetable:
         """A timetable for stop look-ups (today's, or the nearest date of the service period)."""

@@ -142,8 +142,7 @@ def plan_itineraries(params: PlanParams) -> dict[str, Any]:
     except QueryError as exc:
         raise ApiProblem(400, "Invalid request", str(exc)) from exc
     try:
-        with cache.planning(date) as (planner, realtime):
-            its = planner.plan(query)
+        its, realtime = cache.plan(date, query)
     except NoRouteError as exc:
         if exc.reason.startswith("outside the network"):
             raise ApiProblem(422, "Place outside the network", exc.reason) from exc
