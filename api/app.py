@@ -114,7 +114,9 @@ def _route_registrars() -> list[Callable[[OpenAPI, Settings], None]]:
         hubs,
         ocpi_push,
         ops,
+        plan,
         sharing,
+        stops,
     )
 
     return [
@@ -122,6 +124,8 @@ def _route_registrars() -> list[Callable[[OpenAPI, Settings], None]]:
         health.register,
         demo.register,
         charging.register,
+        plan.register,
+        stops.register,
         departures.register,
         sharing.register,
         charging_locations.register,

@@ -41,3 +41,29 @@ def test_demo_build_unwritable_output_is_one_line(tmp_path: Path, run_cli: RunCl
     result = run_cli("demo", "build", "--out", str(blocker / "city"))
     assert result.returncode == 1
     assert result.stderr.count("\n") == 1 and "Traceback" not in result.stderr
+
+
+def test_demo_build_writes_the_planner_graph_and_keeps_it_while_current(
+    tmp_path: Path, run_cli: RunCli
+) -> None:
+    out = tmp_path / "city"
+    first = run_cli("demo", "build", "--date", "2026-06-15", "--out", str(out))
+    assert first.returncode == 0, first.stderr
+    graph = json.loads((out / "graph" / "manifest.json").read_text())
+    assert graph["gtfs"] == [str((out / "gtfs" / "demo-city.gtfs.zip").resolve())]
+    assert graph["osm"] == str((out / "osm" / "demo-city.osm").resolve())
+    assert graph["sharing"]["stations"] > 0 and graph["sharing"]["vehicles"] > 0
+    assert graph["charging_locations"] > 0
+    assert (out / "graph" / "streets.npz").is_file()
+    built = (out / "graph" / "manifest.json").stat().st_mtime_ns
+    second = run_cli("demo", "build", "--date", "2026-06-15", "--out", str(out))
+    assert second.returncode == 0 and "up to date" in second.stdout
+    assert (out / "graph" / "manifest.json").stat().st_mtime_ns == built
+    (out / "graph" / "streets.npz").unlink()  # a damaged graph folder is built again
+    third = run_cli("demo", "build", "--date", "2026-06-15", "--out", str(out))
+    assert third.returncode == 0 and "built" in third.stdout
+    assert (out / "graph" / "streets.npz").is_file()
+    rebuilt = (out / "graph" / "manifest.json").stat().st_mtime_ns
+    other = run_cli("demo", "build", "--seed", "5", "--date", "2026-06-15", "--out", str(out))
+    assert other.returncode == 0 and "built" in other.stdout
+    assert (out / "graph" / "manifest.json").stat().st_mtime_ns > rebuilt  # a new city gets a new graph

@@ -1,0 +1,313 @@
+"""Planners per service date for the HTTP API, fed by the live state.
+
+One :class:`PlannerCache` per process (in ``app.extensions["knoten.planners"]``; :func:`planners`
+gives it): it builds the timetable of a service date once (the graph folder caches it on disk),
+keeps the planners of the last few dates, and serialises the queries of one planner (its RAPTOR
+router keeps one search state). The planners read the sharing and charger state from the live
+state through :class:`LiveAvailability`, falling back to the graph folder's snapshot where the
+live state has none. With realtime updates, today's timetable is made the overlay's base and
+queries route on the overlay: through ``Planner.plan(q, overlay=...)`` where the planner has it
+(scheduled and estimated times, cancellations); otherwise on a twin planner over the overlay's
+transit arrays, and only while the planner can still name every ride (:func:`overlay_usable`:
+delays without cancelled, added or overtaking trips), else on the schedule.
+"""
+
+from __future__ import annotations
+
+import copy
+import csv
+import datetime as dt
+import functools
+import inspect
+import io
+import threading
+import zipfile
+from collections import OrderedDict
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+from zoneinfo import ZoneInfo
+
+import numpy as np
+from flask import Flask, current_app
+
+from api.context import services
+from api.errors import ApiProblem
+
+if TYPE_CHECKING:
+    from charging.points import Location
+    from mobility.live.state import LiveState
+    from mobility.planner.availability import SnapshotAvailability
+    from mobility.planner.graphdir import GraphDir
+    from mobility.planner.itinerary import Itinerary
+    from mobility.planner.plan import Planner
+    from mobility.planner.query import PlanQuery
+    from mobility.realtime.overlay import RealtimeOverlay
+    from mobility.sharing.model import SharingSnapshot
+    from mobility.timetable import Timetable
+
+EXTENSION = "knoten.planners"
+#: how many service dates keep a planner in memory (the most recently used ones)
+MAX_DATES = 4
+
+
+@dataclass
+class LiveAvailability:
+    """The planner's ``Availability``: the live state's sharing and chargers, else the snapshot's."""
+
+    live: Callable[[], LiveState]
+    fallback: SnapshotAvailability
+
+    def sharing(self, at: dt.datetime) -> SharingSnapshot:
+        """Live stations and vehicles when the live state has any, else the graph's snapshot."""
+        snap = self.live().sharing(at)
+        if snap.stations or snap.vehicles:
+            return snap
+        return self.fallback.sharing(at)
+
+    def chargers(self, at: dt.datetime) -> list[Location]:
+        """Live charging locations when the live state has any, else the graph's OCPI files."""
+        found = self.live().chargers(at)
+        return found if found else self.fallback.chargers(at)
+
+    def source(self) -> dict[str, str]:
+        """Where sharing and chargers come from right now: ``live`` or ``snapshot``."""
+        now = dt.datetime.now(dt.UTC)
+        snap = self.live().sharing(now)
+        return {
+            "sharing": "live" if (snap.stations or snap.vehicles) else "snapshot",
+            "chargers": "live" if self.live().chargers(now) else "snapshot",
+        }
+
+
+def _calendar_dates(path: Path) -> list[int]:
+    """Every ``yyyymmdd`` of calendar.txt (start and end) and calendar_dates.txt of a GTFS zip/folder."""
+    out: list[int] = []
+    for name, columns in (("calendar.txt", ("start_date", "end_date")), ("calendar_dates.txt", ("date",))):
+        if path.is_dir():
+            raw = (path / name).read_bytes() if (path / name).is_file() else b""
+        else:
+            with zipfile.ZipFile(path) as zf:
+                names = {Path(n).name: n for n in zf.namelist()}
+                raw = zf.read(names[name]) if name in names else b""
+        for row in csv.DictReader(io.StringIO(raw.decode("utf-8-sig", errors="replace"))):
+            for col in columns:
+                value = (row.get(col) or "").strip()
+                if len(value) == 8 and value.isdigit():
+                    out.append(int(value))
+    return out
+
+
+def service_period(gtfs: list[str]) -> tuple[dt.date, dt.date] | None:
+    """First and last date any service of the feeds could run on (None without calendars)."""
+    found: list[int] = []
+    for path in gtfs:
+        try:
+            found.extend(_calendar_dates(Path(path)))
+        except (OSError, zipfile.BadZipFile, KeyError):
+            continue
+    if not found:
+        return None
+
+    def day(ymd: int) -> dt.date:
+        return dt.date(ymd // 10000, ymd // 100 % 100, ymd % 100)
+
+    try:
+        return day(min(found)), day(max(found))
+    except ValueError:
+        return None
+
+
+def overlay_usable(overlay: RealtimeOverlay, tt: Timetable) -> bool:
+    """Whether a planner over ``tt`` can route on ``overlay.transit`` and still name every ride.
+
+    The planner names a ride by ``tt.inst_trip[instance]``; that holds while the overlay keeps the
+    timetable's instances in place (delays without overtaking). Cancelled, added or re-ordered
+    trips renumber the instances, and the planner cannot yet map them back (``inst_orig``).
+    """
+    base = overlay.base.tt
+    if base.date != tt.date or base.n_stops != tt.n_stops or len(base.inst_trip) != len(tt.inst_trip):
+        return False
+    orig = np.asarray(overlay.inst_orig)
+    if len(orig) != len(tt.inst_trip) or bool((np.asarray(overlay.inst_added) >= 0).any()):
+        return False
+    return bool(np.array_equal(tt.inst_trip[orig], tt.inst_trip))
+
+
+@functools.cache
+def planner_takes_overlay() -> bool:
+    """Whether ``Planner.plan`` routes on a realtime overlay itself (``plan(q, overlay=...)``)."""
+    from mobility.planner.plan import Planner
+
+    return "overlay" in inspect.signature(Planner.plan).parameters
+
+
+def realtime_twin(planner: Planner, overlay: RealtimeOverlay) -> Planner:
+    """A planner like ``planner`` that routes on the overlay's transit arrays.
+
+    It shares what does not depend on the trips (stop links, street footpaths, stops near
+    sharing stations), so a new overlay every poll costs no street searches; only its RAPTOR
+    routers are new. (The planner offers no such constructor yet.)
+    """
+    twin = copy.copy(planner)
+    twin.transit = overlay.transit
+    twin._routers = {}
+    return twin
+
+
+@dataclass
+class DatePlanner:
+    """The planner of one service date, its query lock and its realtime twin (if any)."""
+
+    planner: Planner
+    lock: threading.Lock = field(default_factory=threading.Lock)
+    realtime_for: RealtimeOverlay | None = None  # the overlay the twin routes on
+    realtime: Planner | None = None
+
+
+class PlannerCache:
+    """Planners per service date over one graph folder, built once and shared by the threads."""
+
+    def __init__(self, graph: GraphDir, live: Callable[[], LiveState], max_dates: int = MAX_DATES) -> None:
+        self.graph = graph
+        self.live = live
+        self.availability = LiveAvailability(live, graph.availability)
+        self.max_dates = max_dates
+        self.tz = ZoneInfo(graph.timezone)
+        self._lock = threading.Lock()
+        self._building: dict[dt.date, threading.Lock] = {}
+        self._planners: OrderedDict[dt.date, DatePlanner] = OrderedDict()
+        self._period: tuple[dt.date, dt.date] | None = None
+        self._period_read = False
+
+    @property
+    def period(self) -> tuple[dt.date, dt.date] | None:
+        """The feeds' service period (read once)."""
+        if not self._period_read:
+            self._period = service_period([str(p) for p in self.graph.manifest.get("gtfs", [])])
+            self._period_read = True
+        return self._period
+
+    def check_date(self, when: dt.datetime) -> dt.date:
+        """The service date of ``when``; 422 problem when it lies outside the service period."""
+        date = when.astimezone(self.tz).date()
+        period = self.period
+        if period is not None and not period[0] <= date <= period[1]:
+            raise ApiProblem(
+                422,
+                "Time outside the timetable",
+                f"time {when.isoformat()} falls on {date.isoformat()}, outside the timetable's service "
+                f"period {period[0].isoformat()} to {period[1].isoformat()}",
+                service_period={"start": period[0].isoformat(), "end": period[1].isoformat()},
+            )
+        return date
+
+    def today(self) -> dt.date:
+        """Today in the feeds' time zone, moved into the service period when it lies outside."""
+        date = dt.datetime.now(self.tz).date()
+        period = self.period
+        if period is not None:
+            date = min(max(date, period[0]), period[1])
+        return date
+
+    def for_date(self, date: dt.date) -> DatePlanner:
+        """The planner of ``date`` (its timetable built on first use; 503 problem when it cannot be)."""
+        with self._lock:
+            found = self._planners.get(date)
+            if found is not None:
+                self._planners.move_to_end(date)
+                return found
+            building = self._building.setdefault(date, threading.Lock())
+        with building:
+            with self._lock:
+                found = self._planners.get(date)
+            if found is not None:
+                return found
+            planner = self._build(date)
+            with self._lock:
+                entry = self._planners.setdefault(date, DatePlanner(planner))
+                self._planners.move_to_end(date)
+                while len(self._planners) > self.max_dates:
+                    self._planners.popitem(last=False)
+                self._building.pop(date, None)
+            return entry
+
+    def _build(self, date: dt.date) -> Planner:
+        from mobility.cache import get_timetable
+        from mobility.errors import MobilityError
+        from mobility.planner.plan import Planner
+
+        gd = self.graph
+        try:
+            tt, _ = get_timetable(gd.manifest["gtfs"], date, gd.root / "timetables")
+        except (MobilityError, OSError, KeyError) as exc:
+            raise ApiProblem(
+                503, "Timetable unavailable", f"cannot build the timetable of {date}: {exc}"
+            ) from exc
+        return Planner(
+            gd.streets, tt, self.availability, timezone=gd.timezone,
+            route_styles=gd.manifest.get("route_styles", {}),
+        )  # fmt: skip
+
+    def plan(self, date: dt.date, query: PlanQuery) -> tuple[list[Itinerary], bool]:
+        """Plan ``query`` on the planner of ``date``; returns the itineraries and whether they were
+        routed on realtime transit times. Raises the planner's errors (NoRouteError, ...)."""
+        entry = self.for_date(date)
+        with entry.lock:  # one query at a time per planner: its router keeps one search state
+            overlay = self._overlay(entry.planner, date)
+            if planner_takes_overlay():
+                planner: Any = entry.planner  # plan(q, overlay=...) and usable_overlay()
+                usable = planner.usable_overlay(overlay)
+                its: list[Itinerary] = planner.plan(query, overlay=usable)
+                return its, usable is not None
+            twin = self._twin(entry, overlay)
+            return (twin or entry.planner).plan(query), twin is not None
+
+    def _overlay(self, planner: Planner, date: dt.date) -> RealtimeOverlay | None:
+        """The live state's realtime overlay (None without updates); the timetable of today is
+        made its base first, since realtime feeds speak of today's trips."""
+        from api.live import attach_timetable
+
+        if planner.tt is None:
+            return None
+        state = self.live()
+        base = state.overlay_base
+        if date == dt.datetime.now(self.tz).date() and (base is None or base.tt.date != date):
+            attach_timetable(state, planner.tt)
+        overlay = state.overlay()
+        return overlay if overlay is not None and overlay.applied > 0 else None
+
+    def _twin(self, entry: DatePlanner, overlay: RealtimeOverlay | None) -> Planner | None:
+        """For a planner without realtime support: its twin on the overlay's transit arrays when
+        it can still name every ride (:func:`overlay_usable`), else None (the schedule)."""
+        tt = entry.planner.tt
+        if overlay is None or tt is None or not overlay_usable(overlay, tt):
+            return None
+        if entry.realtime is None or entry.realtime_for is not overlay:
+            entry.realtime = realtime_twin(entry.planner, overlay)
+            entry.realtime_for = overlay
+        return entry.realtime
+
+    def timetable(self) -> Timetable:
+        """A timetable for stop look-ups (today's, or the nearest date of the service period)."""
+        tt = self.for_date(self.today()).planner.tt
+        assert tt is not None
+        return tt
+
+
+def planners(app: Flask | None = None) -> PlannerCache:
+    """The process's :class:`PlannerCache` (made on first use; 503 problem without a graph folder)."""
+    target: Any = app if app is not None else current_app
+    found: PlannerCache | None = target.extensions.get(EXTENSION)
+    if found is None:
+        with _make_lock:
+            found = target.extensions.get(EXTENSION)
+            if found is None:
+                svc = services(target)
+                found = PlannerCache(svc.graph(), svc.live_state)
+                target.extensions[EXTENSION] = found
+    return found
+
+
+_make_lock = threading.Lock()
