@@ -105,6 +105,6 @@ def create_app(settings: Settings, *, live: LiveState | None = None) -> OpenAPI:
 
 def _route_registrars() -> list[Callable[[OpenAPI, Settings], None]]:
     """The ``register(app, settings)`` of every capability's routes, in the order they attach."""
-    from api.routes import charging, demo, health
+    from api.routes import charging, demo, display, health
 
-    return [health.register, demo.register, charging.register]
+    return [health.register, demo.register, charging.register, display.register]
