@@ -105,6 +105,28 @@ def create_app(settings: Settings, *, live: LiveState | None = None) -> OpenAPI:
 
 def _route_registrars() -> list[Callable[[OpenAPI, Settings], None]]:
     """The ``register(app, settings)`` of every capability's routes, in the order they attach."""
-    from api.routes import charging, demo, display, health
+    from api.routes import (
+        charging,
+        charging_locations,
+        demo,
+        departures,
+        display,
+        health,
+        hubs,
+        ocpi_push,
+        ops,
+        sharing,
+    )
 
-    return [health.register, demo.register, charging.register, display.register]
+    return [
+        ops.register,
+        health.register,
+        demo.register,
+        charging.register,
+        departures.register,
+        sharing.register,
+        charging_locations.register,
+        hubs.register,
+        ocpi_push.register,
+        display.register,
+    ]

@@ -7,14 +7,16 @@ nothing reads the environment behind its back.
 
 from __future__ import annotations
 
+import json
 import os
+import re
 import tomllib
 from collections.abc import Mapping
 from pathlib import Path
 from typing import Any
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
-from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
+from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
 
 ENV_PREFIX = "KNOTEN_"
 DEFAULT_CONFIG_FILE = "knoten.toml"
@@ -22,6 +24,61 @@ DEFAULT_CONFIG_FILE = "knoten.toml"
 
 class SettingsError(ValueError):
     """The configuration cannot be used (bad file, bad value)."""
+
+
+#: Languages the station display speaks; a hub may list only these.
+HUB_LANGUAGES = ("de", "en")
+_HUB_ID = re.compile(r"^[A-Za-z0-9_-]{1,64}$")
+
+
+class HubConfig(BaseModel):
+    """A mobility hub (one ``[hubs.ID]`` table): its stops, the radius for bikes, cars and chargers,
+    and the languages of its display. ``lat``/``lon`` default to the mean of the stops."""
+
+    model_config = ConfigDict(frozen=True, extra="forbid")
+
+    name: str = Field(min_length=1, description="Name shown on the display")
+    stops: tuple[str, ...] = Field(
+        default=(), description="GTFS stop ids (parent stations include their platforms)"
+    )
+    radius_m: float = Field(
+        default=400.0, ge=0, le=5000, description="Bikes, cars, chargers within this distance"
+    )
+    chargers: tuple[str, ...] = Field(
+        default=(), description="OCPI location ids shown (else every location within the radius)"
+    )
+    stations: tuple[str, ...] = Field(
+        default=(),
+        description="GBFS stations always shown, as SYSTEM_ID:STATION_ID (besides those within the radius)",
+    )
+    languages: tuple[str, ...] = Field(default=HUB_LANGUAGES, min_length=1)
+    lat: float | None = Field(default=None, ge=-90, le=90)
+    lon: float | None = Field(default=None, ge=-180, le=180)
+
+    @field_validator("languages")
+    @classmethod
+    def _known_languages(cls, value: tuple[str, ...]) -> tuple[str, ...]:
+        for lang in value:
+            if lang not in HUB_LANGUAGES:
+                raise ValueError(f"unknown language {lang!r} (supported: {', '.join(HUB_LANGUAGES)})")
+        return value
+
+    @field_validator("stations")
+    @classmethod
+    def _station_refs(cls, value: tuple[str, ...]) -> tuple[str, ...]:
+        for ref in value:
+            system, _, station = ref.partition(":")
+            if not system or not station:
+                raise ValueError(f"station {ref!r} is not SYSTEM_ID:STATION_ID")
+        return value
+
+    @model_validator(mode="after")
+    def _placed(self) -> HubConfig:
+        if (self.lat is None) != (self.lon is None):
+            raise ValueError("give both lat and lon, or neither")
+        if not self.stops and self.lat is None:
+            raise ValueError("a hub needs stops or lat/lon")
+        return self
 
 
 class Settings(BaseModel):
@@ -51,6 +108,19 @@ class Settings(BaseModel):
     ocpi_push_tokens: tuple[str, ...] = Field(
         default=(), description="Tokens accepted on pushed OCPI PATCHes"
     )
+    hubs: dict[str, HubConfig] = Field(
+        default_factory=dict,
+        description="Mobility hubs, one [hubs.ID] table each: name, stops, radius_m, chargers, stations, "
+        "languages, optional lat/lon",
+    )
+
+    @field_validator("hubs")
+    @classmethod
+    def _hub_ids(cls, value: dict[str, HubConfig]) -> dict[str, HubConfig]:
+        for hub_id in value:
+            if not _HUB_ID.fullmatch(hub_id):
+                raise ValueError(f"hub id {hub_id!r} may only hold letters, digits, '-' and '_'")
+        return value
 
     @field_validator("timezone")
     @classmethod
@@ -99,7 +169,33 @@ def _from_toml(path: Path) -> dict[str, Any]:
     section = data.get("knoten", data)
     if not isinstance(section, dict):
         raise SettingsError(f"{path}: [knoten] must be a table")
+    if section is not data:  # [hubs.ID] and [feeds.NAME] tables may stand beside [knoten]
+        section = {**{k: data[k] for k in ("hubs", "feeds") if k in data}, **section}
     return {k: tuple(v) if isinstance(v, list) else v for k, v in section.items()}
+
+
+def demo_hub(demo_dir: Path) -> dict[str, HubConfig]:
+    """The demo city's main-station hub (``hub`` of its manifest.json), or nothing when not built."""
+    try:
+        manifest = json.loads((demo_dir / "manifest.json").read_text(encoding="utf-8"))
+        hub = manifest["hub"]
+        stations = tuple(f"{system}:{station}" for system, station in hub.get("gbfs_station_ids", {}).items())
+        config = HubConfig(
+            name="Knotenstadt Hauptbahnhof",
+            stops=(str(hub["gtfs_stop_id"]),),
+            radius_m=400.0,
+            chargers=(str(hub["ocpi_location_id"]),),
+            stations=stations,
+            languages=HUB_LANGUAGES,
+        )
+    except (OSError, ValueError, KeyError, TypeError, AttributeError):
+        return {}
+    return {"hbf": config}
+
+
+def resolved_hubs(settings: Settings) -> dict[str, HubConfig]:
+    """The configured hubs; without any, the demo city's hub when the demo city is built."""
+    return dict(settings.hubs) if settings.hubs else demo_hub(settings.data_dir / "demo")
 
 
 def load_settings(

@@ -9,8 +9,9 @@ from __future__ import annotations
 
 import json
 
-from flask import Blueprint, Response, request
+from flask import Blueprint, Flask, Response, request
 
+from api.settings import Settings
 from charging.ocpi import EvseStatusReceiver
 
 MAX_BODY_BYTES = 64 * 1024
@@ -32,3 +33,16 @@ def create_ocpi_push_blueprint(receiver: EvseStatusReceiver) -> Blueprint:
         return Response(json.dumps(answer.body), status=answer.status, mimetype=answer.content_type)
 
     return bp
+
+
+def register(app: Flask, settings: Settings) -> None:
+    """Mount the receiver on ``app`` when push tokens are configured (``ocpi_push_tokens``);
+    accepted PATCHes go into the app's live state (persisted, seen by every worker)."""
+    if not settings.ocpi_push_tokens:
+        return
+    from api.context import services
+    from api.live import evse_receiver
+
+    receiver = evse_receiver(services(app).live, settings.ocpi_push_tokens)
+    app.register_blueprint(create_ocpi_push_blueprint(receiver))
+    app.config["KNOTEN_CAPABILITIES"].append("ocpi-push")
