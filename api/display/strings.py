@@ -104,10 +104,12 @@ STRINGS: dict[str, dict[str, str]] = {
 }
 
 
-def language(requested: str | None) -> str:
-    """The language to show: the requested one when the display has it, else German."""
-    if requested and requested.lower() in STRINGS:
-        return requested.lower()
+def language(requested: str | None, default: str = DEFAULT_LANGUAGE) -> str:
+    """The language to show: the requested one when the display has it, else ``default`` (when
+    the display has it), else German."""
+    for candidate in (requested, default):
+        if candidate and candidate.lower() in STRINGS:
+            return candidate.lower()
     return DEFAULT_LANGUAGE
 
 

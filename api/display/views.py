@@ -8,45 +8,27 @@ departures, sharing offers and chargers. Unknown hubs and bad settings answer wi
 
 from __future__ import annotations
 
-import json
-from collections.abc import Mapping
 from typing import Any
 from urllib.parse import quote
 
 from flask import Blueprint, Response, render_template, request
 
 from api.display.strings import STRINGS, language
-from api.settings import Settings
+from api.settings import HubConfig, Settings, resolved_hubs
 
 DEFAULT_POLL_S = 20.0
 DEFAULT_STALE_AFTER_S = 60.0
 _SECONDS_RANGE = (0.5, 3600.0)
-DEMO_HUB_NAME = "Knotenstadt Hauptbahnhof"
 
 
 class DisplaySettingError(ValueError):
     """A query parameter of the display page cannot be used."""
 
 
-def known_hubs(settings: Settings) -> dict[str, str]:
-    """The hubs a display can show, id -> name: the configured ``[hubs.ID]`` tables, else the
-    demo city's hub when the demo city is built."""
-    configured: Mapping[str, Any] = getattr(settings, "hubs", None) or {}
-    if configured:
-        out: dict[str, str] = {}
-        for hub_id, cfg in configured.items():
-            name = cfg.get("name") if isinstance(cfg, Mapping) else getattr(cfg, "name", None)
-            out[str(hub_id)] = str(name or hub_id)
-        return out
-    manifest_path = settings.data_dir / "demo" / "manifest.json"
-    if not manifest_path.is_file():
-        return {}
-    try:
-        manifest = json.loads(manifest_path.read_text(encoding="utf-8"))
-        hub_id = str(manifest["hub"]["gtfs_stop_id"])
-    except (OSError, ValueError, KeyError, TypeError):
-        return {}
-    return {hub_id: DEMO_HUB_NAME}
+def known_hubs(settings: Settings) -> dict[str, HubConfig]:
+    """The hubs a display can show: the configured ``[hubs.ID]`` tables, else the demo city's hub
+    when the demo city is built."""
+    return resolved_hubs(settings)
 
 
 def seconds_param(name: str, default: float) -> float:
@@ -85,10 +67,11 @@ def create_display_blueprint(settings: Settings) -> Blueprint:
     @bp.get("/<hub_id>")
     def board(hub_id: str) -> Response:
         """The kiosk board of one hub."""
-        lang = language(request.args.get("lang"))
         hubs = known_hubs(settings)
-        if hub_id not in hubs:
-            return page("display/not_found.html", 404, lang, hub_id=hub_id)
+        hub = hubs.get(hub_id)
+        if hub is None:
+            return page("display/not_found.html", 404, language(request.args.get("lang")), hub_id=hub_id)
+        lang = language(request.args.get("lang"), default=hub.languages[0])
         try:
             poll_s = seconds_param("poll_s", DEFAULT_POLL_S)
             stale_after_s = seconds_param("stale_after_s", DEFAULT_STALE_AFTER_S)
@@ -99,7 +82,7 @@ def create_display_blueprint(settings: Settings) -> Blueprint:
             200,
             lang,
             hub_id=hub_id,
-            hub_name=hubs[hub_id],
+            hub_name=hub.name,
             api_url=f"{request.script_root}/api/v1/hubs/{quote(hub_id, safe='')}",
             strings=STRINGS[lang],
             timezone=settings.timezone,

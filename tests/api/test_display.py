@@ -19,7 +19,7 @@ STATIC = Path(__file__).resolve().parents[2] / "api" / "display" / "static"
 def client(tmp_path: Path) -> FlaskClient:
     """An app whose data folder holds a (minimal) demo city manifest naming the hub ``hbf``."""
     (tmp_path / "demo").mkdir()
-    manifest = {"hub": {"gtfs_stop_id": "hbf"}}
+    manifest = {"hub": {"gtfs_stop_id": "hbf", "ocpi_location_id": "LOC-HBF"}}
     (tmp_path / "demo" / "manifest.json").write_text(json.dumps(manifest), encoding="utf-8")
     return create_app(load_settings(environ={}, data_dir=tmp_path)).test_client()
 

@@ -155,7 +155,8 @@ def stub(tmp_path: Path) -> Iterator[Stub]:
     """The display blueprint and a stand-in ``/api/v1/hubs/hbf`` on a loopback port."""
     demo = tmp_path / "demo"
     demo.mkdir()
-    (demo / "manifest.json").write_text(json.dumps({"hub": {"gtfs_stop_id": "hbf"}}), encoding="utf-8")
+    manifest = {"hub": {"gtfs_stop_id": "hbf", "ocpi_location_id": "LOC-HBF"}}
+    (demo / "manifest.json").write_text(json.dumps(manifest), encoding="utf-8")
     settings = Settings(data_dir=tmp_path, timezone=TZ)
     app = Flask(__name__)
     app.register_blueprint(create_display_blueprint(settings))

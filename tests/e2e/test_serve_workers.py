@@ -104,9 +104,9 @@ class Server:
 def start_server(knoten_exe: Path, data_dir: Path, workers: int) -> Server:
     """Start ``knoten --data-dir DATA serve --workers N`` on a free loopback port and wait for it."""
     port = free_port()
+    args = ["--data-dir", str(data_dir), "serve", "--port", str(port), "--workers", str(workers)]
     proc = subprocess.Popen(
-        [str(knoten_exe), "--data-dir", str(data_dir), "serve"]
-        + ["--port", str(port), "--workers", str(workers)],
+        [str(knoten_exe), *args],
         stdout=subprocess.PIPE,
         stderr=subprocess.PIPE,
         text=True,
