@@ -15,7 +15,7 @@ STRINGS: dict[str, dict[str, str]] = {
         "col_line": "Linie",
         "col_destination": "Ziel",
         "col_departure": "Abfahrt",
-        "col_platform": "Gleis/Steig",
+        "col_platform": "Gleis",
         "col_status": "Hinweis",
         "now": "jetzt",
         "in_min": "{n} min",

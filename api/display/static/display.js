@@ -18,7 +18,7 @@
     tz: body.dataset.tz,
     lang: body.dataset.lang
   };
-  var MAX_DEPARTURES = 9;
+  var MAX_DEPARTURES = 10;
   var MAX_STATIONS = 3;
   var MAX_CAR_STATIONS = 2;
   var MAX_LOCATIONS = 2;
