@@ -4,7 +4,7 @@ VENV   := .venv
 BIN    := $(VENV)/bin
 STAMP  := $(VENV)/.installed
 
-.PHONY: demo test lint typecheck importlint pytest venv clean
+.PHONY: demo test lint typecheck importlint pytest venv browser clean
 
 venv: $(STAMP)
 
@@ -18,9 +18,18 @@ $(STAMP): pyproject.toml Makefile
 	$(BIN)/uv pip install --quiet --compile-bytecode --python $(BIN)/python -e '.[dev]'
 	touch $(STAMP)
 
+DEMO    := data/demo
+WORKERS ?= 2
+
+# The demo city, its door-to-door graph folder (departures, hubs, itineraries) and the server with
+# the station display of its hub (serve prints the URLs, the display's among them).
 demo: $(STAMP)
 	$(BIN)/knoten demo build
-	$(BIN)/knoten serve
+	@test -f $(DEMO)/graph/manifest.json && test $(DEMO)/graph/manifest.json -nt $(DEMO)/manifest.json || \
+	  $(BIN)/knoten build --gtfs $(DEMO)/gtfs/demo-city.gtfs.zip --osm $(DEMO)/osm/demo-city.osm \
+	    $$(for s in $(DEMO)/gbfs/*/; do printf -- '--gbfs %s ' "$${s%/}"; done) \
+	    --ocpi $(DEMO)/ocpi/locations.json --out $(DEMO)/graph
+	$(BIN)/knoten serve --workers $(WORKERS)
 
 lint: $(STAMP)
 	$(BIN)/ruff check .
@@ -32,7 +41,22 @@ typecheck: $(STAMP)
 importlint: $(STAMP)
 	$(BIN)/lint-imports
 
-pytest: $(STAMP)
+# The station display's end-to-end tests drive Debian's headless chromium through chromedriver.
+# When either is missing and we are root with apt-get (a fresh Debian machine, CI), install them;
+# elsewhere (or when the install fails) those tests skip and say why.
+browser:
+	@if [ ! -x /usr/bin/chromium ] || [ ! -x /usr/bin/chromedriver ]; then \
+	  if [ "$$(id -u)" = 0 ] && command -v apt-get >/dev/null 2>&1; then \
+	    echo "Installing chromium and chromium-driver with apt-get (for the station display tests)"; \
+	    { apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq \
+	        --no-install-recommends chromium chromium-driver fonts-dejavu-core >/dev/null; } || \
+	      echo "Could not install chromium: the station display tests will skip"; \
+	  else \
+	    echo "chromium/chromedriver missing (not root with apt-get): the station display tests will skip"; \
+	  fi; \
+	fi
+
+pytest: $(STAMP) browser
 	$(BIN)/pytest -q -n 2 --dist loadfile
 
 test: lint typecheck importlint pytest

@@ -110,6 +110,7 @@ def _route_registrars() -> list[Callable[[OpenAPI, Settings], None]]:
         charging_locations,
         demo,
         departures,
+        display,
         health,
         hubs,
         ocpi_push,
@@ -131,4 +132,5 @@ def _route_registrars() -> list[Callable[[OpenAPI, Settings], None]]:
         charging_locations.register,
         hubs.register,
         ocpi_push.register,
+        display.register,
     ]

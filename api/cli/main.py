@@ -205,29 +205,80 @@ def main(ctx: click.Context, *, config_file: Path | None, data_dir: Path | None,
 
 
 @main.command()
+@click.option(
+    "--config",
+    "config_file",
+    type=click.Path(dir_okay=False, path_type=Path),
+    default=None,
+    help="Settings file for this server (instead of the one given to knoten).",
+)
 @click.option("--host", default=None, help="Bind address (default from settings: 127.0.0.1).")
-@click.option("--port", type=int, default=None, help="Port (default from settings: 8000).")
-@click.pass_obj
-def serve(settings: Settings, host: str | None, port: int | None) -> None:
-    """Serve the HTTP API (and the demo city's feeds under /demo when it is built)."""
+@click.option(
+    "--port", type=click.IntRange(1, 65535), default=None, help="Port (default from settings: 8000)."
+)
+@click.option(
+    "--workers",
+    type=click.IntRange(1, 64),
+    default=1,
+    show_default=True,
+    help="Worker processes; 2 or more run gunicorn (the live feeds are polled in one extra process).",
+)
+@click.pass_context
+def serve(
+    ctx: click.Context, config_file: Path | None, host: str | None, port: int | None, workers: int
+) -> None:
+    """Serve the HTTP API and the station display (and the demo city's feeds under /demo when built)."""
+    from api.display.views import known_hubs
+    from api.server import check_port_free
+
+    settings: Settings = ctx.obj
+    if config_file is not None:
+        from api.settings import load_settings
+
+        parent = ctx.parent.params if ctx.parent is not None else {}
+        settings = load_settings(config_file, data_dir=parent.get("data_dir"))
+    settings = settings.model_copy(update={k: v for k, v in {"host": host, "port": port}.items() if v})
+    check_port_free(settings.host, settings.port)
+    base = f"http://{settings.host}:{settings.port}"
+    click.echo(f"Knoten API        {base}/api/v1/")
+    click.echo(f"Health            {base}/health")
+    click.echo(f"OpenAPI           {base}/api/v1/openapi.json  (docs page: {base}/api/v1/swagger)")
+    hubs = known_hubs(settings)
+    hub = settings.hub_id if settings.hub_id in hubs or not hubs else next(iter(hubs))
+    click.echo(f"Station display   {base}/display/{hub}" + ("" if hubs else "  (no hub configured)"))
+    if (settings.data_dir / "demo" / "manifest.json").is_file():
+        click.echo(f"Demo city feeds   {base}/demo/  (fictional)")
+    if workers >= 2:
+        _serve_gunicorn(settings, workers)
+    else:
+        _serve_waitress(settings)
+
+
+def _serve_gunicorn(settings: Settings, workers: int) -> None:
+    from api.live import feed_configs
+    from api.server import GunicornServer
+
+    n_feeds = "the configured" if feed_configs(settings) else "the demo city's"
+    click.echo(f"Workers           {workers} processes (gunicorn); {n_feeds} live feeds polled in one more")
+    click.echo("Press Ctrl+C to stop.")
+    GunicornServer(settings, workers=workers).run()
+
+
+def _serve_waitress(settings: Settings) -> None:
     from waitress import serve as waitress_serve
 
     from api.app import create_app
     from api.live import start_live
+    from api.server import preload_graph
 
-    settings = settings.model_copy(update={k: v for k, v in {"host": host, "port": port}.items() if v})
     base = f"http://{settings.host}:{settings.port}"
     live = start_live(settings, base)  # last known state at once, then polled (demo feeds by default)
-    app = create_app(settings, live=live.state)
-    click.echo(f"Knoten API        {base}/api/v1/")
-    click.echo(f"Health            {base}/health")
-    click.echo(f"OpenAPI           {base}/api/v1/openapi.json  (docs page: {base}/api/v1/swagger)")
-    if (settings.data_dir / "demo" / "manifest.json").is_file():
-        click.echo(f"Demo city feeds   {base}/demo/  (fictional)")
-    n_feeds = len(live.poller.feeds) if live.poller is not None else 0
-    click.echo(f"Live feeds        {n_feeds} polled (knoten feeds status)")
-    click.echo("Press Ctrl+C to stop.")
     try:
+        app = create_app(settings, live=live.state)
+        preload_graph(app)
+        n_feeds = len(live.poller.feeds) if live.poller is not None else 0
+        click.echo(f"Live feeds        {n_feeds} polled (knoten feeds status)")
+        click.echo("Press Ctrl+C to stop.")
         waitress_serve(app, host=settings.host, port=settings.port, threads=8, _quiet=True)
     except OSError as exc:
         raise CliError(f"cannot listen on {settings.host}:{settings.port}: {exc.strerror or exc}") from exc

@@ -1,7 +1,9 @@
-"""The kiosk display: a full-screen departure and offer board for a mobility hub (not built yet).
+"""The kiosk display: a full-screen departure and offer board for a mobility hub.
 
-Its page templates go in ``api/display/templates/`` and its static files (scripts, styles,
-icons) in ``api/display/static/``; its routes register in ``api/routes/display.py`` with the
-same ``register(app, settings)`` as every other capability, and read what they show from the
-same planner and live state as the JSON API.
+``/display/<hub_id>`` (routes in :mod:`api.display.views`, registered by ``api/routes/display.py``)
+renders the page from ``templates/display/`` with every label from :mod:`api.display.strings`;
+``static/display.js`` polls ``/api/v1/hubs/<hub_id>`` (ETag, 304) every ``poll_s`` seconds (20)
+and keeps the last good data for ``stale_after_s`` seconds (60) before it shows that the data is
+unavailable; ``static/display.css`` lays the board out for a 1920×1080 wall screen. Nothing is
+loaded from the internet.
 """

@@ -31,6 +31,7 @@ def _checked(name: str) -> str:
 
 def create_demo_blueprint(demo_dir: Path) -> Blueprint:
     """Routes that serve the demo city's GBFS, OCPI and GTFS files from ``demo_dir``."""
+    demo_dir = demo_dir.resolve()  # Flask would take a relative folder as relative to the package
     bp = Blueprint("demo_feeds", __name__, url_prefix="/demo")
 
     def _require_build() -> None:
