@@ -16,12 +16,14 @@ from importlib.metadata import PackageNotFoundError, version
 from typing import TYPE_CHECKING, Any
 
 from flask import Response, jsonify, request
+from flask.json.provider import DefaultJSONProvider
 from flask_openapi3 import Info, OpenAPI
 from pydantic import ValidationError
 from werkzeug.exceptions import HTTPException
 
 from api.context import EXTENSION, Services
 from api.errors import PROBLEM_JSON, ApiProblem
+from api.openapi import KnotenOpenAPI
 from api.settings import Settings
 
 if TYPE_CHECKING:
@@ -51,10 +53,75 @@ def problem(status: int, title: str, detail: str, **extra: Any) -> Response:
     return response
 
 
+# pydantic error types that mean "well-formed, but beyond a published limit or a rule" (422), with the
+# JSON Schema keyword of the limit; every other validation error is a malformed request (400)
+_LIMIT_ERRORS: dict[str, tuple[str, str]] = {
+    "greater_than": ("gt", "exclusiveMinimum"),
+    "greater_than_equal": ("ge", "minimum"),
+    "less_than": ("lt", "exclusiveMaximum"),
+    "less_than_equal": ("le", "maximum"),
+    "too_long": ("max_length", "maxItems"),
+    "too_short": ("min_length", "minItems"),
+    "string_too_long": ("max_length", "maxLength"),
+    "string_too_short": ("min_length", "minLength"),
+    "finite_number": ("", "finite"),
+    "multiple_of": ("multiple_of", "multipleOf"),
+    "cross_field": ("", "rule"),
+}
+
+
+def _field_path(loc: tuple[int | str, ...]) -> str:
+    out = ""
+    for part in loc:
+        out += f"[{part}]" if isinstance(part, int) else (f".{part}" if out else str(part))
+    return out or "body"
+
+
+def _json_value(value: Any) -> Any:
+    """The offending value as a problem can carry it: finite numbers and short strings as they are."""
+    if isinstance(value, bool) or value is None:
+        return value
+    if isinstance(value, int | float):
+        return value if value == value and abs(value) != float("inf") else str(value)
+    if isinstance(value, str):
+        return value if len(value) <= 80 else value[:80] + "..."
+    if isinstance(value, list | dict):
+        return f"<{type(value).__name__} of {len(value)}>"
+    return str(value)[:80]
+
+
 def _validation_error(exc: ValidationError) -> Response:
-    errors = [{"field": ".".join(str(p) for p in err["loc"]), "message": err["msg"]} for err in exc.errors()]
-    first = errors[0] if errors else {"field": "request", "message": "invalid"}
-    return problem(400, "Invalid request", f"{first['field']}: {first['message']}", errors=errors)
+    """400 for a malformed request; 422 naming field, value and limit when only limits were broken."""
+    raw = exc.errors(include_url=False)
+    errors = [
+        {"field": (err.get("ctx") or {}).get("field") or _field_path(err["loc"]), "message": err["msg"]}
+        for err in raw
+    ]
+    if not raw:
+        return problem(400, "Invalid request", "the request is invalid")
+    first, err = errors[0], raw[0]
+    if not all(e["type"] in _LIMIT_ERRORS for e in raw):
+        return problem(400, "Invalid request", f"{first['field']}: {first['message']}", errors=errors)
+    key, constraint = _LIMIT_ERRORS[err["type"]]
+    ctx = err.get("ctx") or {}
+    extra: dict[str, Any] = {"field": first["field"], "constraint": constraint}
+    detail = f"{first['field']}: {first['message']}"
+    if err["type"] != "cross_field":
+        extra["value"] = _json_value(err["input"])
+        detail = f"{first['field']} = {extra['value']}: {first['message']}"
+        if key:
+            extra["limit"] = _json_value(ctx.get(key))
+    return problem(422, "Limit exceeded", detail, errors=errors, **extra)
+
+
+class _JSONProvider(DefaultJSONProvider):
+    """Flask's JSON, answering a request nested too deeply for the parser as malformed (400)."""
+
+    def loads(self, s: str | bytes, **kwargs: Any) -> Any:
+        try:
+            return super().loads(s, **kwargs)
+        except RecursionError as exc:
+            raise ValueError("JSON nested too deeply") from exc
 
 
 def create_app(settings: Settings, *, live: LiveState | None = None) -> OpenAPI:
@@ -63,8 +130,9 @@ def create_app(settings: Settings, *, live: LiveState | None = None) -> OpenAPI:
     ``live`` is the live state the routes read (``knoten serve`` passes the one its pollers
     write); without it the state is opened from the settings' database, restored, not polled.
     """
-    app = OpenAPI(
+    app = KnotenOpenAPI(
         __name__,
+        limits=settings.limits,
         info=Info(
             title="Knoten API",
             version=api_version(),
@@ -76,6 +144,8 @@ def create_app(settings: Settings, *, live: LiveState | None = None) -> OpenAPI:
         validation_error_callback=_validation_error,
     )
     app.config["KNOTEN_SETTINGS"] = settings
+    app.config["MAX_CONTENT_LENGTH"] = settings.limits.max_body_bytes  # 413 beyond, chunked bodies too
+    app.json = _JSONProvider(app)
     app.json.sort_keys = False  # type: ignore[attr-defined]
     app.config["KNOTEN_CAPABILITIES"] = []
     if live is None:
@@ -91,7 +161,23 @@ def create_app(settings: Settings, *, live: LiveState | None = None) -> OpenAPI:
     @app.errorhandler(HTTPException)
     def _http_error(exc: HTTPException) -> Response:
         status = exc.code or 500
-        return problem(status, exc.name, exc.description or exc.name, instance=request.path)
+        if status == 413:
+            limit = settings.limits.max_body_bytes
+            return problem(
+                413,
+                "Request body too large",
+                f"the request body is larger than the limit of {limit} bytes (limits.max_body_bytes)",
+                instance=request.path,
+                field="body",
+                value=request.content_length,
+                limit=limit,
+                constraint="limits.max_body_bytes",
+            )
+        response = problem(status, exc.name, exc.description or exc.name, instance=request.path)
+        for name, value in exc.get_headers():
+            if name.lower() != "content-type":  # e.g. Allow on a 405 (RFC 9110)
+                response.headers[name] = value
+        return response
 
     @app.errorhandler(Exception)
     def _unexpected(exc: Exception) -> Response:

@@ -16,6 +16,8 @@ from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
 
+from api.limits import Limits
+
 ENV_PREFIX = "KNOTEN_"
 DEFAULT_CONFIG_FILE = "knoten.toml"
 
@@ -51,6 +53,10 @@ class Settings(BaseModel):
     ocpi_push_tokens: tuple[str, ...] = Field(
         default=(), description="Tokens accepted on pushed OCPI PATCHes"
     )
+    limits: Limits = Field(
+        default_factory=Limits,
+        description="Bounds on requests ([limits] in knoten.toml, KNOTEN_LIMITS_<FIELD>)",
+    )
 
     @field_validator("timezone")
     @classmethod
@@ -79,7 +85,16 @@ _LIST_FIELDS = {"gtfs", "gtfs_rt", "gbfs", "ocpi_locations", "ocpi_push_tokens"}
 
 def _from_env(environ: Mapping[str, str]) -> dict[str, Any]:
     values: dict[str, Any] = {}
+    limits = {
+        name: raw
+        for name in Limits.model_fields
+        if (raw := environ.get(f"{ENV_PREFIX}LIMITS_{name.upper()}")) is not None
+    }
+    if limits:
+        values["limits"] = limits
     for name in Settings.model_fields:
+        if name == "limits":
+            continue
         raw = environ.get(ENV_PREFIX + name.upper())
         if raw is None:
             continue
@@ -99,7 +114,10 @@ def _from_toml(path: Path) -> dict[str, Any]:
     section = data.get("knoten", data)
     if not isinstance(section, dict):
         raise SettingsError(f"{path}: [knoten] must be a table")
-    return {k: tuple(v) if isinstance(v, list) else v for k, v in section.items()}
+    values = {k: tuple(v) if isinstance(v, list) else v for k, v in section.items()}
+    if section is not data and "limits" in data:  # [limits] beside [knoten]
+        values["limits"] = data["limits"]
+    return values
 
 
 def load_settings(
@@ -123,7 +141,10 @@ def load_settings(
         if not config_file.is_file():
             raise SettingsError(f"config file not found: {config_file}")
         values.update(_from_toml(config_file))
-    values.update(_from_env(env))
+    from_env = _from_env(env)
+    if isinstance(values.get("limits"), dict) and "limits" in from_env:  # variables override single limits
+        from_env["limits"] = {**values["limits"], **from_env["limits"]}
+    values.update(from_env)
     values.update({k: v for k, v in overrides.items() if v is not None})
     try:
         return Settings(**values)

@@ -21,9 +21,12 @@ import math
 from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
+from typing import TYPE_CHECKING
 
 from charging.errors import LimitExceededError
-from charging.model import LimitWindow, Session, SiteEvse, StepSeries
+
+if TYPE_CHECKING:  # this module stays light: the API's settings import its defaults
+    from charging.model import LimitWindow, Session, SiteEvse, StepSeries
 
 #: Defaults of :class:`PhysicalRanges` (also the defaults of the API's limits).
 POINT_MAX_KW = 1000.0
@@ -73,7 +76,7 @@ class ProblemSize:
 
     def estimated_bytes(self) -> int:
         """A rough upper estimate of the memory the solve needs (slot arrays and the flow network)."""
-        return 200 * self.slots + 600 * self.session_slots + 2000 * self.sessions
+        return 200 * self.slots + 1500 * self.session_slots + 2000 * self.sessions
 
     def describe(self) -> str:
         """One line for the user, e.g. ``12 sessions on 4 EVSEs, 96 slots of 15 min (1 d) ...``."""
