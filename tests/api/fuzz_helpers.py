@@ -104,9 +104,10 @@ def knoten_server(knoten_exe: Path, data_dir: Path, *, wait_s: float = 60.0) -> 
             try:
                 server.health(timeout_s=2)
                 break
-            except (urllib.error.URLError, ConnectionError):
+            except (urllib.error.URLError, ConnectionError) as exc:
                 if proc.poll() is not None or time.monotonic() > deadline:
-                    raise RuntimeError(f"knoten serve did not start: {(data_dir / 'serve.log').read_text()}")
+                    log_text = (data_dir / "serve.log").read_text()
+                    raise RuntimeError(f"knoten serve did not start: {log_text}") from exc
                 time.sleep(0.2)
         yield server
     finally:
