@@ -10,6 +10,7 @@ in one place, and the work is done by the pure packages below.
 
 from __future__ import annotations
 
+import io
 from collections.abc import Callable
 from datetime import UTC, datetime
 from importlib.metadata import PackageNotFoundError, version
@@ -19,7 +20,7 @@ from flask import Response, jsonify, request
 from flask.json.provider import DefaultJSONProvider
 from flask_openapi3 import Info, OpenAPI
 from pydantic import ValidationError
-from werkzeug.exceptions import HTTPException
+from werkzeug.exceptions import HTTPException, RequestEntityTooLarge
 
 from api.context import EXTENSION, Services
 from api.errors import PROBLEM_JSON, ApiProblem
@@ -153,6 +154,22 @@ def create_app(settings: Settings, *, live: LiveState | None = None) -> OpenAPI:
 
         live = LiveState.open(settings.resolved_database_url, stale_factor=settings.stale_factor)
     app.extensions[EXTENSION] = Services(settings, live)
+
+    @app.before_request
+    def _bounded_streamed_body() -> None:
+        """A body without Content-Length (chunked, from a server that sets ``wsgi.input_terminated``):
+        read at most one byte past the limit, answer 413 beyond it, else hand it on as a sized body.
+        (Werkzeug would silently cut such a body at the limit.)"""
+        env = request.environ
+        if request.content_length is not None or not env.get("wsgi.input_terminated"):
+            return
+        limit = settings.limits.max_body_bytes
+        data = env["wsgi.input"].read(limit + 1)
+        if len(data) > limit:
+            raise RequestEntityTooLarge()
+        env["wsgi.input"] = io.BytesIO(data)
+        env["CONTENT_LENGTH"] = str(len(data))
+        env.pop("HTTP_TRANSFER_ENCODING", None)
 
     @app.errorhandler(ApiProblem)
     def _api_problem(exc: ApiProblem) -> Response:
