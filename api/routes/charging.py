@@ -87,13 +87,38 @@ def plan_request_model(limits: Limits) -> type[BaseModel]:
             extra="forbid",
             allow_inf_nan=False,
             json_schema_extra={
+                "example": {
+                    "sessions": [
+                        {
+                            "session_id": "a",
+                            "evse_id": "E1",
+                            "arrival": "2026-11-27T08:00:00+01:00",
+                            "departure": "2026-11-27T10:00:00+01:00",
+                            "energy_kwh": 10,
+                            "max_kw": 11,
+                        },
+                        {
+                            "session_id": "b",
+                            "evse_id": "E2",
+                            "arrival": "2026-11-27T08:10:00+01:00",
+                            "departure": "2026-11-27T09:00:00+01:00",
+                            "energy_kwh": 10,
+                            "max_kw": 11,
+                        },
+                    ],
+                    "site_limit_kw": 12,
+                    "slot_minutes": 15,
+                    "objective": "min-cost",
+                    "prices": [{"slot_start": "2026-11-27T00:00:00+01:00", "price_eur_per_kwh": 0.3}],
+                    "profiles": "ocpp201",
+                },
                 "anyOf": [
                     {"properties": {"objective": {"enum": ["max-energy", "min-peak"]}}},
                     {
                         "required": ["prices"],
                         "properties": {"prices": {"type": "array", "minItems": 1}},
                     },
-                ]
+                ],
             },
         )
         sessions: list[SessionIn] = Field(min_length=1, max_length=limits.charging_max_sessions)
