@@ -152,3 +152,25 @@ def test_held_back_hostile_bodies_are_4xx_problems(server: Server, data: bytes, 
 def test_the_server_survived_with_little_memory(server: Server) -> None:
     assert server.health()["status"] == "ok"
     assert peak_rss_bytes(server.process.pid) < 2**30
+
+
+@pytest.mark.parametrize(
+    "path",
+    [
+        "/demo/gbfs/" + "a" * 5000 + "/gbfs.json",  # longer than a file name may be: was a 500
+        "/demo/gbfs/" + "a" * 5000 + "/station_status.json",
+        "/demo/gbfs/x/" + "b" * 5000 + ".json",
+        "/demo/gtfs/" + "c" * 5000 + ".zip",
+        "/demo/gbfs/..%2F..%2Fetc/passwd.json",
+        "/api/v1/" + "d" * 5000,
+        "/%ff%fe",
+    ],
+)
+def test_hostile_paths_are_4xx_problems(server: Server, path: str) -> None:
+    conn = http.client.HTTPConnection(server.base.removeprefix("http://"), timeout=30)
+    conn.request("GET", path)
+    response = conn.getresponse()
+    body = response.read()
+    conn.close()
+    assert 400 <= response.status < 500, body[:300]
+    assert (response.getheader("Content-Type") or "").startswith("application/problem+json")
