@@ -18,9 +18,12 @@ import argparse
 import collections
 import http.client
 import json
+import random
 import sys
 import tempfile
 import time
+from concurrent.futures import ThreadPoolExecutor
+from datetime import datetime, timedelta
 from pathlib import Path
 from typing import Any
 
@@ -63,6 +66,36 @@ def hostile_requests() -> list[tuple[str, bytes]]:
         ("max_kw 1e308", _plan_body([dict(SESSION, max_kw=1e308)])),
         ("site_limit_kw 1e308", _plan_body([SESSION], site_limit_kw=1e308)),
     ]
+
+
+def largest_request() -> bytes:
+    """A plan at the default limits: 2000 sessions of 12 h over a week in 15-min slots, min-cost.
+
+    About 96,000 session-slots of the 100,000 allowed (a session starts at a random minute).
+    """
+    t0 = datetime.fromisoformat("2026-11-23T00:00:00+01:00")
+    rng = random.Random(15)
+    sessions = []
+    for i in range(2000):
+        a = t0 + timedelta(minutes=rng.randrange(0, 6 * 1440))
+        sessions.append(
+            dict(
+                SESSION,
+                session_id=f"s{i}",
+                evse_id=f"E{i}",
+                arrival=a.isoformat(),
+                departure=(a + timedelta(hours=12)).isoformat(),
+                energy_kwh=round(rng.uniform(5, 60), 1),
+            )
+        )
+    prices = [
+        {
+            "slot_start": (t0 + timedelta(hours=h)).isoformat(),
+            "price_eur_per_kwh": round(rng.uniform(-0.05, 0.5), 3),
+        }
+        for h in range(8 * 24)
+    ]
+    return _plan_body(sessions, site_limit_kw=2000, objective="min-cost", prices=prices)
 
 
 def _post(server: Server, data: bytes) -> tuple[int, str, dict[str, Any], float]:
@@ -128,6 +161,21 @@ def main() -> int:
                 )
                 ok &= 400 <= status < 500 and ctype.startswith("application/problem+json") and took < 1.0
                 ok &= "field" in doc and "limit" in doc
+            big = largest_request()
+            for parallel in (1, 2, 3):
+                start = time.perf_counter()
+                with ThreadPoolExecutor(parallel) as pool:
+                    answers = list(pool.map(lambda body: _post(server, body), [big] * parallel))
+                took = time.perf_counter() - start
+                codes = ", ".join(str(a[0]) for a in answers)
+                size = answers[0][2].get("summary", {})
+                print(
+                    f"largest plan x{parallel} at once: {codes} in {took:.1f} s "
+                    f"({size.get('sessions')} sessions, {size.get('slots')} slots, "
+                    f"{len(big) / 2**20:.1f} MiB); "
+                    f"peak RSS {peak_rss_bytes(server.process.pid) / 2**20:.0f} MiB"
+                )
+                ok &= all(a[0] in (200, 503) for a in answers)
             health = server.health()
             peak = peak_rss_bytes(server.process.pid)
             print(f"\n/health after the run: {health['status']}; server peak RSS {peak / 2**20:.0f} MiB")
