@@ -31,13 +31,13 @@ def _positive_limit(value: float) -> float:
 
 
 def _announce_size(inputs: dict[str, Any], slot_minutes: int) -> None:
-    """Print the size of the problem about to be solved (stderr); refuse one this machine cannot hold."""
+    """Print the size of the problem about to be solved; refuse one this machine cannot hold."""
     import os
 
     from charging.limits import problem_size
 
     size = problem_size(inputs["sessions"], slot_minutes)
-    click.echo(f"Solving {size.describe()}", err=True)
+    click.echo(f"Solving {size.describe()}")
     try:
         memory = os.sysconf("SC_PAGE_SIZE") * os.sysconf("SC_PHYS_PAGES")
     except (ValueError, OSError, AttributeError):  # pragma: no cover - not on Linux/macOS
