@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import math
 import threading
 from datetime import datetime
 from typing import Any, Literal
@@ -12,6 +11,7 @@ from flask_openapi3 import APIBlueprint, OpenAPI, Tag
 from pydantic import AwareDatetime, BaseModel, ConfigDict, Field, model_validator
 from pydantic_core import PydanticCustomError
 
+from api.bounds import json_value
 from api.errors import ApiProblem
 from api.limits import Limits
 from api.settings import Settings
@@ -217,8 +217,8 @@ def create_charging_blueprint(limits: Limits | None = None) -> APIBlueprint:
                 "Limit exceeded",
                 str(exc),
                 field=exc.field,
-                value=_json_value(exc.value),
-                limit=_json_value(exc.limit),
+                value=json_value(exc.value),
+                limit=json_value(exc.limit),
                 constraint=exc.constraint,
             ) from exc
         except BudgetExceededError as exc:
@@ -236,15 +236,6 @@ def create_charging_blueprint(limits: Limits | None = None) -> APIBlueprint:
     plan_route.__annotations__ = {"body": plan_request, "return": Response}
     bp.post("/plan", responses={200: PlanResponse})(plan_route)
     return bp
-
-
-def _json_value(value: object) -> object:
-    """``value`` as JSON can carry it (non-finite numbers as strings)."""
-    if isinstance(value, float) and not math.isfinite(value):
-        return str(value)
-    if isinstance(value, (int, float, str)) or value is None:
-        return value
-    return str(value)
 
 
 def _solve(req: Any, sessions: list[Any], *, limits: Limits, **inputs: Any) -> Response:
