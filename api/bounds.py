@@ -43,6 +43,8 @@ LIMIT_ERRORS: dict[str, tuple[str, str]] = {
     "cross_field": ("", "rule"),  # a model validator's PydanticCustomError("cross_field", ...)
 }
 
+MAX_ERRORS_LISTED = 20
+
 
 def field_path(loc: tuple[int | str, ...]) -> str:
     """A pydantic location as a path: ``("sessions", 3, "max_kw")`` -> ``sessions[3].max_kw``."""
@@ -75,6 +77,8 @@ def validation_problem(exc: ValidationError) -> ApiProblem:
         for err in raw
     ]
     first, err = errors[0], raw[0]
+    if len(errors) > MAX_ERRORS_LISTED:  # a body of thousands of bad items gets a short answer
+        errors = [*errors[:MAX_ERRORS_LISTED], {"field": "...", "message": f"{len(raw)} errors in all"}]
     if not all(e["type"] in LIMIT_ERRORS for e in raw):
         return ApiProblem(400, "Invalid request", f"{first['field']}: {first['message']}", errors=errors)
     key, constraint = LIMIT_ERRORS[err["type"]]

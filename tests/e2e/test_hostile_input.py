@@ -149,6 +149,13 @@ def test_held_back_hostile_bodies_are_4xx_problems(server: Server, data: bytes, 
     assert took_s < 1.0
 
 
+def test_thousands_of_bad_items_get_a_short_answer(server: Server) -> None:
+    sessions = [dict(SESSION, session_id=i, energy_kwh="x", max_kw=None) for i in range(2000)]
+    got, _, doc, took_s = _post(server, json.dumps(_body(sessions)).encode())
+    assert got == 400 and took_s < 1.0
+    assert len(doc["errors"]) == 21 and doc["errors"][-1]["message"] == "6000 errors in all"
+
+
 def test_the_server_survived_with_little_memory(server: Server) -> None:
     assert server.health()["status"] == "ok"
     assert peak_rss_bytes(server.process.pid) < 2**30
