@@ -7,7 +7,8 @@
   which makes the document invalid and schema-driven clients refuse it);
 * every operation documents 400, 404, 413, 422 and 503 as ``application/problem+json`` with the
   shared ``Problem`` schema (RFC 9457), in place of flask-openapi3's JSON validation list;
-* the configured :class:`~api.limits.Limits` are published as ``x-knoten-limits``.
+* the configured :class:`~api.limits.Limits` are published as ``x-knoten-limits`` (their meaning
+  and defaults as the ``Limits`` schema).
 
 Routes keep declaring only their success answers; errors are raised as
 :class:`~api.errors.ApiProblem` and documented here in one place.
@@ -90,6 +91,7 @@ def finish_document(doc: dict[str, Any], limits: Limits) -> dict[str, Any]:
                 }
     if not _references(doc, "#/components/schemas/ValidationErrorModel"):
         schemas.pop("ValidationErrorModel", None)
+    schemas["Limits"] = Limits.model_json_schema()  # what each limit means (descriptions, defaults)
     doc["x-knoten-limits"] = limits.model_dump(mode="json")
     return doc
 

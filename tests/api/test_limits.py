@@ -74,6 +74,7 @@ def test_configured_limits_are_published_and_enforced(tmp_path: Path) -> None:
     assert schemas["SessionIn"]["properties"]["max_kw"]["exclusiveMinimum"] == 0
     assert doc["x-knoten-limits"]["charging_max_sessions"] == 3
     assert doc["x-knoten-limits"]["departures_max_limit"] == 100  # the planner's bounds, published too
+    assert "description" in schemas["Limits"]["properties"]["plan_max_itineraries"]
     r = client.post(PLAN, json=_plan(_sessions(4)))
     assert r.status_code == 422 and r.mimetype == "application/problem+json"
     assert (r.get_json()["field"], r.get_json()["limit"], r.get_json()["constraint"]) == (
