@@ -4,7 +4,7 @@ VENV   := .venv
 BIN    := $(VENV)/bin
 STAMP  := $(VENV)/.installed
 
-.PHONY: demo test lint typecheck importlint pytest venv browser clean
+.PHONY: demo test lint typecheck importlint pytest venv browser clean fuzz
 
 venv: $(STAMP)
 
@@ -60,6 +60,11 @@ pytest: $(STAMP) browser
 	$(BIN)/pytest -q -n 2 --dist loadfile
 
 test: lint typecheck importlint pytest
+
+# a longer fuzz run against the real server (the suite runs a short one): schemathesis over every
+# operation, issue 15's hostile requests, /health and the server's memory afterwards
+fuzz: $(STAMP)
+	$(BIN)/python benchmarks/fuzz.py
 
 clean:
 	rm -rf $(VENV) build *.egg-info .pytest_cache .mypy_cache .ruff_cache

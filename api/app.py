@@ -20,8 +20,10 @@ from flask_openapi3 import Info, OpenAPI
 from pydantic import ValidationError
 from werkzeug.exceptions import HTTPException
 
+from api.bounds import BoundedJSONProvider, bound_streamed_body, validation_problem
 from api.context import EXTENSION, Services
 from api.errors import PROBLEM_JSON, ApiProblem
+from api.openapi import KnotenOpenAPI
 from api.settings import Settings
 
 if TYPE_CHECKING:
@@ -52,9 +54,9 @@ def problem(status: int, title: str, detail: str, **extra: Any) -> Response:
 
 
 def _validation_error(exc: ValidationError) -> Response:
-    errors = [{"field": ".".join(str(p) for p in err["loc"]), "message": err["msg"]} for err in exc.errors()]
-    first = errors[0] if errors else {"field": "request", "message": "invalid"}
-    return problem(400, "Invalid request", f"{first['field']}: {first['message']}", errors=errors)
+    """A request model rejected the request: 400 when malformed, 422 naming a broken limit."""
+    answer = validation_problem(exc)
+    return problem(answer.status, answer.title, answer.detail, **answer.extra)
 
 
 def create_app(settings: Settings, *, live: LiveState | None = None) -> OpenAPI:
@@ -63,8 +65,9 @@ def create_app(settings: Settings, *, live: LiveState | None = None) -> OpenAPI:
     ``live`` is the live state the routes read (``knoten serve`` passes the one its pollers
     write); without it the state is opened from the settings' database, restored, not polled.
     """
-    app = OpenAPI(
+    app = KnotenOpenAPI(
         __name__,
+        limits=settings.limits,
         info=Info(
             title="Knoten API",
             version=api_version(),
@@ -76,6 +79,8 @@ def create_app(settings: Settings, *, live: LiveState | None = None) -> OpenAPI:
         validation_error_callback=_validation_error,
     )
     app.config["KNOTEN_SETTINGS"] = settings
+    app.config["MAX_CONTENT_LENGTH"] = settings.limits.max_body_bytes  # 413 beyond, chunked bodies too
+    app.json = BoundedJSONProvider(app)
     app.json.sort_keys = False  # type: ignore[attr-defined]
     app.config["KNOTEN_CAPABILITIES"] = []
     if live is None:
@@ -84,6 +89,8 @@ def create_app(settings: Settings, *, live: LiveState | None = None) -> OpenAPI:
         live = LiveState.open(settings.resolved_database_url, stale_factor=settings.stale_factor)
     app.extensions[EXTENSION] = Services(settings, live)
 
+    app.before_request(lambda: bound_streamed_body(settings.limits.max_body_bytes))
+
     @app.errorhandler(ApiProblem)
     def _api_problem(exc: ApiProblem) -> Response:
         return problem(exc.status, exc.title, exc.detail, **exc.extra)
@@ -91,7 +98,23 @@ def create_app(settings: Settings, *, live: LiveState | None = None) -> OpenAPI:
     @app.errorhandler(HTTPException)
     def _http_error(exc: HTTPException) -> Response:
         status = exc.code or 500
-        return problem(status, exc.name, exc.description or exc.name, instance=request.path)
+        if status == 413:
+            limit = settings.limits.max_body_bytes
+            return problem(
+                413,
+                "Request body too large",
+                f"the request body is larger than the limit of {limit} bytes (limits.max_body_bytes)",
+                instance=request.path,
+                field="body",
+                value=request.content_length,
+                limit=limit,
+                constraint="limits.max_body_bytes",
+            )
+        response = problem(status, exc.name, exc.description or exc.name, instance=request.path)
+        for name, value in exc.get_headers():
+            if name.lower() != "content-type":  # e.g. Allow on a 405 (RFC 9110)
+                response.headers[name] = value
+        return response
 
     @app.errorhandler(Exception)
     def _unexpected(exc: Exception) -> Response:

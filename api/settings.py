@@ -18,6 +18,8 @@ from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
 
+from api.limits import Limits
+
 ENV_PREFIX = "KNOTEN_"
 DEFAULT_CONFIG_FILE = "knoten.toml"
 
@@ -108,6 +110,10 @@ class Settings(BaseModel):
     ocpi_push_tokens: tuple[str, ...] = Field(
         default=(), description="Tokens accepted on pushed OCPI PATCHes"
     )
+    limits: Limits = Field(
+        default_factory=Limits,
+        description="Bounds on requests ([limits] in knoten.toml, KNOTEN_LIMITS_<FIELD>)",
+    )
     hubs: dict[str, HubConfig] = Field(
         default_factory=dict,
         description="Mobility hubs, one [hubs.ID] table each: name, stops, radius_m, chargers, stations, "
@@ -149,7 +155,16 @@ _LIST_FIELDS = {"gtfs", "gtfs_rt", "gbfs", "ocpi_locations", "ocpi_push_tokens"}
 
 def _from_env(environ: Mapping[str, str]) -> dict[str, Any]:
     values: dict[str, Any] = {}
+    limits = {
+        name: raw
+        for name in Limits.model_fields
+        if (raw := environ.get(f"{ENV_PREFIX}LIMITS_{name.upper()}")) is not None
+    }
+    if limits:
+        values["limits"] = limits
     for name in Settings.model_fields:
+        if name == "limits":
+            continue
         raw = environ.get(ENV_PREFIX + name.upper())
         if raw is None:
             continue
@@ -169,8 +184,8 @@ def _from_toml(path: Path) -> dict[str, Any]:
     section = data.get("knoten", data)
     if not isinstance(section, dict):
         raise SettingsError(f"{path}: [knoten] must be a table")
-    if section is not data:  # [hubs.ID] and [feeds.NAME] tables may stand beside [knoten]
-        section = {**{k: data[k] for k in ("hubs", "feeds") if k in data}, **section}
+    if section is not data:  # [hubs.ID], [feeds.NAME] and [limits] tables may stand beside [knoten]
+        section = {**{k: data[k] for k in ("hubs", "feeds", "limits") if k in data}, **section}
     return {k: tuple(v) if isinstance(v, list) else v for k, v in section.items()}
 
 
@@ -219,7 +234,10 @@ def load_settings(
         if not config_file.is_file():
             raise SettingsError(f"config file not found: {config_file}")
         values.update(_from_toml(config_file))
-    values.update(_from_env(env))
+    from_env = _from_env(env)
+    if isinstance(values.get("limits"), dict) and "limits" in from_env:  # variables override single limits
+        from_env["limits"] = {**values["limits"], **from_env["limits"]}
+    values.update(from_env)
     values.update({k: v for k, v in overrides.items() if v is not None})
     try:
         return Settings(**values)

@@ -24,12 +24,13 @@ rounded down to whole units, about ``1e-10`` of the total request each) and the 
 
 from __future__ import annotations
 
+import time
 from collections.abc import Callable
 from dataclasses import dataclass
 
 import numpy as np
 
-from charging.errors import InfeasibleError
+from charging.errors import BudgetExceededError, InfeasibleError
 from charging.problem import FloatArray, IntArray, Problem, variable_layout
 
 _TOTAL_UNITS = 1e10  # the total request in flow units (int64 headroom for costs x flows)
@@ -103,8 +104,9 @@ class _FlowNet:
     slot, site slot -> sink (grid import, priced, capped by the peak), site slot -> sink (PV, free).
     """
 
-    def __init__(self, problem: Problem, tree: CircuitTree) -> None:
+    def __init__(self, problem: Problem, tree: CircuitTree, deadline: float | None = None) -> None:
         self.p = problem
+        self.deadline = deadline
         _offset, sess, slot = variable_layout(problem)
         n, t_count, k_count = problem.n_sessions, problem.n_slots, tree.parent.size
         self.n, self.t_count, self.nx = n, t_count, sess.size
@@ -199,6 +201,8 @@ class _FlowNet:
 
     def feasible(self, total: int, lower: IntArray, upper: IntArray) -> IntArray | None:
         """A flow of value ``total`` within ``lower <= f <= upper`` (None when there is none)."""
+        if self.deadline is not None and time.monotonic() > self.deadline:
+            raise BudgetExceededError("the charging plan exceeded its time budget")
         if (lower > upper).any():
             return None
         excess = np.zeros(self.n_nodes, dtype=np.int64)
@@ -292,9 +296,14 @@ def plan_by_flow(
     *,
     peak_floor_kw: float = 0.0,
     fairness: bool = True,
+    deadline: float | None = None,
 ) -> tuple[FloatArray, dict[str, float]]:
-    """The lexicographically optimal powers (schedule layout) and the stage values, by flows."""
-    net = _FlowNet(problem, tree)
+    """The lexicographically optimal powers (schedule layout) and the stage values, by flows.
+
+    Past ``deadline`` (``time.monotonic()``) the next bisection step raises
+    :class:`BudgetExceededError`.
+    """
+    net = _FlowNet(problem, tree, deadline)
     total = net.max_flow()
     base_upper = net.upper
     zero = np.zeros(net.n_arcs, dtype=np.int64)

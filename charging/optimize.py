@@ -31,7 +31,7 @@ from typing import TYPE_CHECKING
 
 import numpy as np
 
-from charging.errors import InfeasibleError, InvalidInputError
+from charging.errors import BudgetExceededError, InfeasibleError, InvalidInputError
 from charging.flow import flow_applicable, plan_by_flow
 from charging.problem import FloatArray, IntArray, Problem, Schedule, variable_layout
 
@@ -47,6 +47,16 @@ _ABS_TOL = 1e-7
 _CUT_SPACING_RAD = math.radians(20.0)
 _MAX_CUT_ROUNDS = 4
 _PHASOR_REL_TOL = 2e-3
+
+
+def check_deadline(deadline: float | None) -> float:
+    """Seconds left until ``deadline`` (``time.monotonic()``); :class:`BudgetExceededError` when none."""
+    if deadline is None:
+        return math.inf
+    remaining_s = deadline - time.monotonic()
+    if remaining_s <= 0:
+        raise BudgetExceededError("the charging plan exceeded its time budget")
+    return remaining_s
 
 
 def _cone_directions(coeff: np.ndarray) -> list[float]:
@@ -109,10 +119,13 @@ class _Rows:
 class _Model:
     """The LP/MILP of one problem; variables x (session-slot powers) then auxiliaries."""
 
-    def __init__(self, problem: Problem, solver: str, time_limit_s: float | None) -> None:
+    def __init__(
+        self, problem: Problem, solver: str, time_limit_s: float | None, deadline: float | None = None
+    ) -> None:
         self.p = problem
         self.solver = solver
         self.time_limit_s = time_limit_s
+        self.deadline = deadline
         offset, sess, slot = variable_layout(problem)
         self.offset, self.sess, self.slot = offset, sess, slot
         nx = sess.shape[0]
@@ -330,11 +343,17 @@ class _Model:
         solver = mbh.ModelSolverHelper(solver_name)
         if not solver.solver_is_supported():
             raise InvalidInputError(f"solver {solver_name!r} is not available in this OR-Tools build")
-        if self.time_limit_s is not None:
-            solver.set_time_limit_in_seconds(self.time_limit_s)
+        limit_s = self.time_limit_s
+        if self.deadline is not None:
+            remaining_s = check_deadline(self.deadline)
+            limit_s = remaining_s if limit_s is None else min(limit_s, remaining_s)
+        if limit_s is not None:
+            solver.set_time_limit_in_seconds(limit_s)
         solver.solve(model)
         status = solver.status()
         if status not in (mbh.SolveStatus.OPTIMAL, mbh.SolveStatus.FEASIBLE):
+            if self.deadline is not None:
+                check_deadline(self.deadline)
             raise InfeasibleError(f"the charging problem could not be solved ({status.name.lower()})")
         return np.asarray(solver.variable_values(), dtype=np.float64)
 
@@ -541,10 +560,13 @@ def optimize(
     tie_break_early: bool = True,
     solver: str = "glop",
     time_limit_s: float | None = None,
+    deadline: float | None = None,
 ) -> Schedule:
     """The lexicographically optimal schedule of ``problem`` for ``objective``.
 
     ``peak_floor_kw`` is a peak already paid for (online operation): peaks up to it cost nothing.
+    ``deadline`` (``time.monotonic()``) bounds the whole solve: past it, every solver stops and
+    :class:`BudgetExceededError` is raised.
     """
     if objective not in OBJECTIVES:
         raise InvalidInputError(f"unknown objective {objective!r} (expected one of {', '.join(OBJECTIVES)})")
@@ -556,14 +578,15 @@ def optimize(
             return Schedule(problem, np.zeros(0), offset, {}, time.perf_counter() - start)
         try:
             x_flow, values_flow = plan_by_flow(
-                problem, objective, tree, peak_floor_kw=peak_floor_kw, fairness=fairness
+                problem, objective, tree, peak_floor_kw=peak_floor_kw, fairness=fairness, deadline=deadline
             )
         except InfeasibleError:  # a flow solver gave up (e.g. integer range): solve the LP instead
             pass
         else:
             power = _repair(problem, sess, slot, x_flow)
             return Schedule(problem, power, offset, values_flow, time.perf_counter() - start)
-    m = _Model(problem, solver, time_limit_s)
+    check_deadline(deadline)
+    m = _Model(problem, solver, time_limit_s, deadline)
     offset = m.offset
     if m.nx == 0:
         return Schedule(problem, np.zeros(0), offset, {}, time.perf_counter() - start)
@@ -695,7 +718,9 @@ def optimize_decomposed(
     floor = float(kwargs.pop("peak_floor_kw", 0.0))  # type: ignore[arg-type]
     start = time.perf_counter()
     values: dict[str, float] = {}
+    deadline = kwargs.get("deadline")
     for k, (a, b, idx) in enumerate(groups):
+        check_deadline(deadline)  # type: ignore[arg-type]
         sub = problem.window(a, b, idx)
         sched = optimize(sub, objective, peak_floor_kw=floor, **kwargs)  # type: ignore[arg-type]
         if objective == "min-peak":

@@ -2,11 +2,13 @@
 
 from __future__ import annotations
 
+import time
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from typing import Any
 
 from charging.errors import InvalidInputError
+from charging.limits import PhysicalRanges, check_ranges
 from charging.model import LimitWindow, Session, Site, SiteEvse, SlotGrid, StepSeries, build_problem
 from charging.optimize import OBJECTIVES, optimize_decomposed
 from charging.problem import Schedule, check_schedule
@@ -58,17 +60,35 @@ def plan(
     evses: Sequence[SiteEvse] = (),
     site: Site | None = None,
     progress: Callable[[int, int], None] | None = None,
+    ranges: PhysicalRanges | None = None,
+    time_limit_s: float | None = None,
 ) -> PlanResult:
-    """The optimal offline schedule of ``sessions`` (see :mod:`charging.optimize`)."""
+    """The optimal offline schedule of ``sessions`` (see :mod:`charging.optimize`).
+
+    Every number must be finite and within ``ranges`` (default :class:`PhysicalRanges`);
+    ``time_limit_s`` bounds the solve (:class:`~charging.errors.BudgetExceededError` beyond it).
+    """
     if objective not in OBJECTIVES:
         raise InvalidInputError(f"unknown objective {objective!r} (expected one of {', '.join(OBJECTIVES)})")
     if objective == "min-cost" and prices is None:
         raise InvalidInputError("objective min-cost needs prices")
+    deadline = None if time_limit_s is None else time.monotonic() + time_limit_s
+    check_ranges(
+        sessions,
+        site.limit_kw if site is not None else site_limit_kw,
+        prices=prices,
+        pv_kw=pv_kw,
+        limit_windows=limit_windows,
+        evses=site.evses if site is not None else evses,
+        ranges=ranges,
+    )
     site = site or _site(site_limit_kw, evses)
     problem, grid, evse_ids = build_problem(
         site, sessions, slot_minutes, prices=prices, pv_kw=pv_kw, limit_windows=limit_windows
     )
-    schedule = optimize_decomposed(problem, objective, progress=progress, tie_break_early=False)
+    schedule = optimize_decomposed(
+        problem, objective, progress=progress, tie_break_early=False, deadline=deadline
+    )
     problems = check_schedule(schedule, tol_kw=1e-5)
     if problems:  # pragma: no cover - the repair step makes this unreachable
         raise InvalidInputError("internal: infeasible schedule: " + "; ".join(problems))
@@ -88,8 +108,21 @@ def replay(
     evses: Sequence[SiteEvse] = (),
     demand_charge_eur_per_kw: float = 0.0,
     progress: Callable[[int, int], None] | None = None,
+    ranges: PhysicalRanges | None = None,
 ) -> tuple[PlanResult, Metrics]:
-    """Replay ``sessions`` under the online ``policy``; the realised schedule and its metrics."""
+    """Replay ``sessions`` under the online ``policy``; the realised schedule and its metrics.
+
+    Every number must be finite and within ``ranges`` (default :class:`PhysicalRanges`).
+    """
+    check_ranges(
+        sessions,
+        site_limit_kw,
+        prices=prices,
+        pv_kw=pv_kw,
+        limit_windows=limit_windows,
+        evses=evses,
+        ranges=ranges,
+    )
     site = _site(site_limit_kw, evses)
     problem, grid, evse_ids = build_problem(
         site, sessions, slot_minutes, prices=prices, pv_kw=pv_kw, limit_windows=limit_windows

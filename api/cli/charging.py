@@ -30,6 +30,27 @@ def _positive_limit(value: float) -> float:
     return value
 
 
+def _announce_size(inputs: dict[str, Any], slot_minutes: int) -> None:
+    """Print the size of the problem about to be solved; refuse one this machine cannot hold."""
+    import os
+
+    from charging.limits import problem_size
+
+    size = problem_size(inputs["sessions"], slot_minutes)
+    click.echo(f"Solving {size.describe()}")
+    try:
+        memory = os.sysconf("SC_PAGE_SIZE") * os.sysconf("SC_PHYS_PAGES")
+    except (ValueError, OSError, AttributeError):  # pragma: no cover - not on Linux/macOS
+        return
+    if size.estimated_bytes() > memory:
+        raise CliError(
+            f"problem too large for this machine: {size.describe()} needs about "
+            f"{size.estimated_bytes() / 2**30:.0f} GiB, more than its {memory / 2**30:.0f} GiB "
+            "(use longer slots or fewer sessions)",
+            1,
+        )
+
+
 def _inputs(
     sessions: Path, prices: Path | None, pv: Path | None, limits: Path | None, evses: Path | None
 ) -> dict[str, Any]:
@@ -144,6 +165,7 @@ def plan_command(
 
     _positive_limit(site_limit_kw)
     inputs = _inputs(sessions_csv, prices_csv, pv_csv, limits_csv, evses_path)
+    _announce_size(inputs, slot_minutes)
     with progress_bar("Optimising") as progress:
         result = plan(
             site_limit_kw=site_limit_kw,
@@ -203,6 +225,7 @@ def simulate_command(
 
     _positive_limit(site_limit_kw)
     inputs = _inputs(sessions_csv, prices_csv, pv_csv, limits_csv, evses_path)
+    _announce_size(inputs, slot_minutes)
     with progress_bar(f"Replaying {policy}") as progress:
         _result, metrics = replay(
             site_limit_kw=site_limit_kw,

@@ -279,7 +279,16 @@ def _serve_waitress(settings: Settings) -> None:
         n_feeds = len(live.poller.feeds) if live.poller is not None else 0
         click.echo(f"Live feeds        {n_feeds} polled (knoten feeds status)")
         click.echo("Press Ctrl+C to stop.")
-        waitress_serve(app, host=settings.host, port=settings.port, threads=8, _quiet=True)
+        waitress_serve(
+            app,
+            host=settings.host,
+            port=settings.port,
+            threads=8,
+            # waitress buffers a body before the app sees it: up to this much, the app answers a body
+            # above limits.max_body_bytes with its 413 problem+json; beyond it, waitress's own 413
+            max_request_body_size=max(64 * 2**20, 16 * settings.limits.max_body_bytes),
+            _quiet=True,
+        )
     except OSError as exc:
         raise CliError(f"cannot listen on {settings.host}:{settings.port}: {exc.strerror or exc}") from exc
     finally:

@@ -20,7 +20,7 @@ from api.errors import ApiProblem
 from api.settings import Settings
 from scenarios.demo.gbfs import DEMO_GBFS_BASE_URL
 
-_SAFE_NAME = re.compile(r"^[A-Za-z0-9_.-]+$")
+_SAFE_NAME = re.compile(r"^[A-Za-z0-9_.-]{1,128}$")  # bounded: a longer name is no file of ours
 
 
 def _checked(name: str) -> str:

@@ -8,6 +8,7 @@ from the built files moved to the current time; ``/demo/gtfs-rt/trip-updates.pb`
 from __future__ import annotations
 
 import json
+import re
 import threading
 from datetime import UTC, datetime
 from pathlib import Path
@@ -18,6 +19,7 @@ from flask import Blueprint, Response, request
 from api.errors import ApiProblem
 from scenarios.demo.live import DemoRealtime, moving_locations, moving_station_status, moving_vehicle_status
 
+_SAFE_NAME = re.compile(r"[A-Za-z0-9_-][A-Za-z0-9_.-]{0,127}")  # a system id that can be a folder name
 _MOVING = {"station_status": moving_station_status, "vehicle_status": moving_vehicle_status}
 
 
@@ -48,7 +50,12 @@ def add_live_routes(bp: Blueprint, demo_dir: Path) -> None:
         if not (demo_dir / "manifest.json").is_file():
             return None  # the blueprint answers 503
         parts = request.path.strip("/").split("/")
-        if len(parts) == 4 and parts[1] == "gbfs" and parts[3].removesuffix(".json") in _MOVING:
+        if (
+            len(parts) == 4
+            and parts[1] == "gbfs"
+            and parts[3].removesuffix(".json") in _MOVING
+            and _SAFE_NAME.fullmatch(parts[2])
+        ):
             path = demo_dir / "gbfs" / parts[2] / parts[3]
             if path.is_file() and path.parent.parent == demo_dir / "gbfs":
                 doc = json.loads(path.read_text(encoding="utf-8"))

@@ -65,16 +65,20 @@ def test_plan_route(client) -> None:  # type: ignore[no-untyped-def]
 
 
 @pytest.mark.parametrize(
-    ("change", "needle"),
+    ("change", "status", "needle"),
     [
-        ({"site_limit_kw": 0}, "site_limit_kw"),
-        ({"evses": [{"evse_id": "E1", "max_kw": 11}]}, "unknown EVSE 'E2'"),
-        ({"objective": "min-cost"}, "needs prices"),
+        # well-formed, but beyond a limit or a rule: 422
+        ({"site_limit_kw": 0}, 422, "site_limit_kw"),
+        ({"evses": [{"evse_id": "E1", "max_kw": 11}]}, 422, "unknown EVSE 'E2'"),
+        ({"objective": "min-cost"}, 422, "needs prices"),
+        # malformed: 400
+        ({"site_limit_kw": "twelve"}, 400, "site_limit_kw"),
+        ({"colour": "red"}, 400, "colour"),
     ],
 )
-def test_plan_route_errors(client, change: dict[str, Any], needle: str) -> None:  # type: ignore[no-untyped-def]
+def test_plan_route_errors(client, change: dict[str, Any], status: int, needle: str) -> None:  # type: ignore[no-untyped-def]
     r = client.post("/api/v1/charging/plan", json=_body(**change))
-    assert r.status_code == 400
+    assert r.status_code == status
     assert r.mimetype == "application/problem+json"
     assert needle in r.get_json()["detail"]
 
@@ -83,8 +87,8 @@ def test_plan_route_session_errors(client) -> None:  # type: ignore[no-untyped-d
     body = _body()
     body["sessions"][1]["departure"] = "2026-11-27T08:00:00+01:00"
     r = client.post("/api/v1/charging/plan", json=body)
-    assert r.status_code == 400 and "not after arrival" in r.get_json()["detail"]
+    assert r.status_code == 422 and "not after arrival" in r.get_json()["detail"]
     body = _body()
     body["sessions"][0]["energy_kwh"] = -1
     r = client.post("/api/v1/charging/plan", json=body)
-    assert r.status_code == 400 and "energy_kwh" in r.get_json()["detail"]
+    assert r.status_code == 422 and "energy_kwh" in r.get_json()["detail"]
