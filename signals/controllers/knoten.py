@@ -121,10 +121,13 @@ def _queue_loop_py(
 
 @lru_cache(maxsize=1)
 def _queue_loop() -> Any:
-    """The queue loop compiled with numba (on first use; cached on disk)."""
+    """The queue loop compiled with numba (on first use; cached on disk where a folder is writable)."""
     from numba import njit
 
-    return njit(cache=True)(_queue_loop_py)
+    try:
+        return njit(cache=True)(_queue_loop_py)
+    except RuntimeError:  # numba: "cannot cache function ...: no locator available"
+        return njit(_queue_loop_py)
 
 
 def simulate_plans(
