@@ -163,7 +163,7 @@ def _mark(st: SearchState, s: int, n_marked: int) -> int:
 
 
 @_kernel()
-def _seed(st: SearchState, origins: np.ndarray, origin_s: np.ndarray, record: bool, rec: Records) -> int:
+def _seed(st: SearchState, origins: np.ndarray, origin_s: np.ndarray, record: bool, rec: Records) -> int:  # noqa: FBT001  numba kernel: no keyword-only arguments in nopython mode
     """Reset the labels and place the origins; returns the number of marked stops."""
     inf = np.int32(2147483647)
     st.board[:] = inf
@@ -208,9 +208,9 @@ def _queue_patterns(tr: TransitArrays, st: SearchState, n_marked: int) -> int:
 
 
 @_kernel()
-def _scan_pattern(
-    tr: TransitArrays, st: SearchState, p: int, k: int, prune: bool, best: np.ndarray,
-    n_ride: int, record: bool, rec: Records,
+def _scan_pattern(  # noqa: PLR0913  the kernel's state travels as arguments (numba has no closures over it)
+    tr: TransitArrays, st: SearchState, p: int, k: int, prune: bool, best: np.ndarray,  # noqa: FBT001  numba kernel: no keyword-only arguments in nopython mode
+    n_ride: int, record: bool, rec: Records,  # noqa: FBT001  numba kernel: no keyword-only arguments in nopython mode
 ) -> int:  # fmt: skip
     """Ride pattern ``p`` in round ``k``; ``best[0]`` is the best target arrival, ``best[1]`` its
     round.  Returns the new number of stops reached by a ride in this round."""
@@ -264,8 +264,8 @@ def _scan_pattern(
 
 @_kernel()
 def _walk(
-    fp: Footpaths, st: SearchState, n_ride: int, k: int, prune: bool, target_best: int,
-    record: bool, rec: Records,
+    fp: Footpaths, st: SearchState, n_ride: int, k: int, prune: bool, target_best: int,  # noqa: FBT001  numba kernel: no keyword-only arguments in nopython mode
+    record: bool, rec: Records,  # noqa: FBT001  numba kernel: no keyword-only arguments in nopython mode
 ) -> int:  # fmt: skip
     """One walk (or staying) after each ride of round ``k``; returns the number of marked stops."""
     n_marked = 0
@@ -294,9 +294,9 @@ def _walk(
 
 
 @_kernel()
-def _raptor(
+def _raptor(  # noqa: PLR0913  the kernel's state travels as arguments (numba has no closures over it)
     tr: TransitArrays, fp: Footpaths, st: SearchState, origins: np.ndarray, origin_s: np.ndarray,
-    max_rounds: int, prune: bool, record: bool, rec: Records,
+    max_rounds: int, prune: bool, record: bool, rec: Records,  # noqa: FBT001  numba kernel: no keyword-only arguments in nopython mode
 ) -> tuple[int, int]:  # fmt: skip
     """Earliest arrival (egress included) at the stops with ``st.egress_s >= 0``, and its round."""
     n_marked = _seed(st, origins, origin_s, record, rec)
@@ -320,9 +320,9 @@ def _raptor(
 
 
 @_kernel()
-def _batch(
+def _batch(  # noqa: PLR0913  queries in CSR form plus the kernel's state; numba has no keyword-only arguments
     tr: TransitArrays, fp: Footpaths, st: SearchState, q_orig_off: np.ndarray, q_orig: np.ndarray,
-    q_targ_off: np.ndarray, q_targ: np.ndarray, q_time: np.ndarray, max_rounds: int, prune: bool,
+    q_targ_off: np.ndarray, q_targ: np.ndarray, q_time: np.ndarray, max_rounds: int, prune: bool,  # noqa: FBT001  numba kernel: no keyword-only arguments in nopython mode
     rec: Records, out_arr: np.ndarray, out_rides: np.ndarray,
 ) -> None:  # fmt: skip
     """Stop-to-stop queries in CSR form (origins and targets per query, one departure each)."""

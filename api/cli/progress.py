@@ -18,7 +18,8 @@ if TYPE_CHECKING:
 class ProgressUpdate(Protocol):
     """``update(done, total, stage=None)``: ``done`` of ``total`` steps, optionally naming the stage."""
 
-    def __call__(self, done: int, total: int, stage: str | None = None) -> None: ...
+    def __call__(self, done: int, total: int, stage: str | None = None) -> None:
+        """Report ``done`` of ``total`` steps, optionally naming the stage."""
 
 
 def _ignore(done: int, total: int, stage: str | None = None) -> None:
