@@ -92,20 +92,6 @@ def synthetic_sharing(planner: Any, seed: int) -> Any:
     return SharingSnapshot(systems, tuple(stations), tuple(vehicles), types, (), now)
 
 
-def _queries(planner: Any, n: int, seed: int) -> list[tuple[float, float, float, float, int]]:
-    assert planner.links is not None
-    linked = planner.links.linked
-    lat, lon = planner.tt.stop_lat[linked], planner.tt.stop_lon[linked]
-    rng = random.Random(seed)
-    out = []
-    while len(out) < n:
-        a = (rng.uniform(lat.min(), lat.max()), rng.uniform(lon.min(), lon.max()))
-        b = (rng.uniform(lat.min(), lat.max()), rng.uniform(lon.min(), lon.max()))
-        if planner.streets.try_anchor(*a, "walk") and planner.streets.try_anchor(*b, "walk"):
-            out.append((*a, *b, rng.randrange(6 * 3600, 22 * 3600, 7)))
-    return out
-
-
 def _load(name: str, tmp: Path) -> tuple[Any, dict[str, float], tuple[Path, Path, dt.date]]:
     from mobility.cache import get_timetable
     from mobility.planner.availability import SnapshotAvailability
@@ -148,10 +134,11 @@ def run_one(name: str, n: int, exact: int) -> dict[str, Any]:
     """Benchmark one dataset in this process."""
     from mobility.errors import NoRouteError
     from mobility.planner.query import PlanQuery
+    from tests.mobility.planner.door_queries import random_door_queries
 
     with tempfile.TemporaryDirectory() as tmpdir:
         planner, figures, (osm, gtfs, date) = _load(name, Path(tmpdir))
-        queries = _queries(planner, n + 10, seed=5)
+        queries = random_door_queries(planner, n + 10, seed=5)
         result: dict[str, Any] = {"dataset": name, **{k: round(v, 2) for k, v in figures.items()}}
         for label, (modes, ev) in MIXES.items():
             if (ev and name != "demo") or ("share" in modes and planner.availability is None):
