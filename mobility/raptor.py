@@ -208,7 +208,7 @@ def _queue_patterns(tr: TransitArrays, st: SearchState, n_marked: int) -> int:
 
 
 @_kernel()
-def _scan_pattern(  # noqa: PLR0913  the kernel's state travels as arguments (numba has no closures over it)
+def _scan_pattern(  # noqa: PLR0913  numba kernel: the bundles, the search state and scalars come in as arguments
     tr: TransitArrays, st: SearchState, p: int, k: int, prune: bool, best: np.ndarray,  # noqa: FBT001  numba kernel: no keyword-only arguments in nopython mode
     n_ride: int, record: bool, rec: Records,  # noqa: FBT001  numba kernel: no keyword-only arguments in nopython mode
 ) -> int:  # fmt: skip
@@ -294,7 +294,7 @@ def _walk(
 
 
 @_kernel()
-def _raptor(  # noqa: PLR0913  the kernel's state travels as arguments (numba has no closures over it)
+def _raptor(  # noqa: PLR0913  numba kernel: the bundles, the search state and scalars come in as arguments
     tr: TransitArrays, fp: Footpaths, st: SearchState, origins: np.ndarray, origin_s: np.ndarray,
     max_rounds: int, prune: bool, record: bool, rec: Records,  # noqa: FBT001  numba kernel: no keyword-only arguments in nopython mode
 ) -> tuple[int, int]:  # fmt: skip
@@ -320,7 +320,7 @@ def _raptor(  # noqa: PLR0913  the kernel's state travels as arguments (numba ha
 
 
 @_kernel()
-def _batch(  # noqa: PLR0913  queries in CSR form plus the kernel's state; numba has no keyword-only arguments
+def _batch(  # noqa: PLR0913  numba kernel: queries in CSR form plus the bundles and search state
     tr: TransitArrays, fp: Footpaths, st: SearchState, q_orig_off: np.ndarray, q_orig: np.ndarray,
     q_targ_off: np.ndarray, q_targ: np.ndarray, q_time: np.ndarray, max_rounds: int, prune: bool,  # noqa: FBT001  numba kernel: no keyword-only arguments in nopython mode
     rec: Records, out_arr: np.ndarray, out_rides: np.ndarray,
