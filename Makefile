@@ -4,7 +4,7 @@ VENV   := .venv
 BIN    := $(VENV)/bin
 STAMP  := $(VENV)/.installed
 
-.PHONY: demo test lint typecheck importlint pytest venv browser clean fuzz
+.PHONY: demo test lint typecheck importlint pytest venv bytecode browser clean fuzz
 
 venv: $(STAMP)
 
@@ -16,14 +16,20 @@ $(STAMP): pyproject.toml Makefile
 	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
 	$(BIN)/python -m pip install --quiet 'uv>=0.5'
 	$(BIN)/uv pip install --quiet --compile-bytecode --python $(BIN)/python -e '.[dev]'
+	$(MAKE) --no-print-directory bytecode
 	touch $(STAMP)
+
+# The project's own modules are installed editable, so uv compiles none of them: compile them
+# here (a start reads the bytecode; changed sources are still compiled, in memory, on import).
+bytecode:
+	$(BIN)/python -m compileall -q mobility signals charging api scenarios
 
 DEMO    := data/demo
 WORKERS ?= 2
 
 # The demo city, its door-to-door graph folder (departures, hubs, itineraries) and the server with
 # the station display of its hub (serve prints the URLs, the display's among them).
-demo: $(STAMP)
+demo: $(STAMP) bytecode
 	$(BIN)/knoten demo build
 	@test -f $(DEMO)/graph/manifest.json && test $(DEMO)/graph/manifest.json -nt $(DEMO)/manifest.json || \
 	  $(BIN)/knoten build --gtfs $(DEMO)/gtfs/demo-city.gtfs.zip --osm $(DEMO)/osm/demo-city.osm \

@@ -77,7 +77,7 @@ def _pct(x: float) -> str:
 
 # -- acnportal side by side -------------------------------------------------------------------------
 def acnportal_sorted(
-    evs: Sequence[AcnEv], limit_kw: float | None, three_phase: bool, algo: str
+    evs: Sequence[AcnEv], limit_kw: float | None, algo: str, *, three_phase: bool
 ) -> float | None:
     """acnportal's own EDF/LLF on the same EVs; energy delivered in % (None without acnportal)."""
     acnsim = _acnportal()
@@ -161,12 +161,15 @@ def acnportal_feasible(net: Any, problem: Problem, evse_ids: list[str], dense_kw
 
 # -- ACN March 2019 ---------------------------------------------------------------------------------
 def march_sessions() -> tuple[list[AcnEv], list[Session]]:
+    """The Caltech sessions of March 2019, as acnportal EVs and as our sessions (5-minute slots)."""
     evs = load_event_queue(MARCH)
     return evs, event_queue_sessions(evs, datetime(2019, 3, 1, tzinfo=LA), 5)
 
 
 @dataclass
 class Outcome:
+    """One policy's result on one problem."""
+
     energy_pct: float
     peak_kw: float
     violations: int
@@ -174,6 +177,7 @@ class Outcome:
 
 
 def run_policies(problem: Problem, policies: Sequence[str], **opts: object) -> dict[str, Outcome]:
+    """Replay ``problem`` under each online policy; their outcomes by name."""
     out = {}
     for name in policies:
         t = time.perf_counter()
@@ -189,6 +193,7 @@ def run_policies(problem: Problem, policies: Sequence[str], **opts: object) -> d
 
 
 def bench_acn(limits: Sequence[float], results: dict[str, Any], acn_limits: Sequence[float]) -> None:
+    """Caltech March 2019 under one aggregate limit: offline LP, our policies and acnportal's."""
     evs, sessions = march_sessions()
     print("\n## Caltech March 2019, one aggregate limit")
     table = [
@@ -208,8 +213,8 @@ def bench_acn(limits: Sequence[float], results: dict[str, Any], acn_limits: Sequ
         res = run_policies(problem, POLICIES)
         acn_edf = acn_llf = None
         if limit in acn_limits:
-            acn_edf = acnportal_sorted(evs, limit, False, "edf")
-            acn_llf = acnportal_sorted(evs, limit, False, "llf")
+            acn_edf = acnportal_sorted(evs, limit, "edf", three_phase=False)
+            acn_llf = acnportal_sorted(evs, limit, "llf", three_phase=False)
             print(f"  acnportal EDF {acn_edf}  LLF {acn_llf}", flush=True)
         table.append(
             _row(
@@ -230,6 +235,7 @@ def bench_acn(limits: Sequence[float], results: dict[str, Any], acn_limits: Sequ
 
 
 def bench_acn3(limits: Sequence[float], results: dict[str, Any]) -> None:
+    """The three-phase Caltech network (acnportal's constraint set), ours against acnportal's."""
     if _acnportal() is None:
         print("\n## three-phase Caltech network: skipped (install acnportal: pip install -e '.[bench]')")
         return
@@ -275,8 +281,8 @@ def bench_acn3(limits: Sequence[float], results: dict[str, Any]) -> None:
                 f"({time.perf_counter() - t:.0f} s)",
                 flush=True,
             )
-        acn_edf = acnportal_sorted(evs, limit, True, "edf")
-        acn_llf = acnportal_sorted(evs, limit, True, "llf")
+        acn_edf = acnportal_sorted(evs, limit, "edf", three_phase=True)
+        acn_llf = acnportal_sorted(evs, limit, "llf", three_phase=True)
         print(f"  acnportal EDF {acn_edf:.3f}  LLF {acn_llf:.3f}", flush=True)
         table.append(
             _row(
@@ -299,6 +305,7 @@ def bench_acn3(limits: Sequence[float], results: dict[str, Any]) -> None:
 
 
 def bench_minpeak(results: dict[str, Any]) -> None:
+    """The lowest peak that still delivers the most energy, for Caltech March 2019."""
     _evs, sessions = march_sessions()
     problem, _grid, _ids = build_problem(Site(80.0), sessions, 5)
     print("\n## Caltech March 2019, 80 kW, minimum peak")
@@ -339,6 +346,7 @@ def _unique_evses(sessions: list[Session]) -> list[Session]:
 
 
 def bench_summer(limits: Sequence[float], results: dict[str, Any]) -> None:
+    """Caltech and JPL, May-August 2019, under one aggregate limit."""
     print("\n## Caltech and JPL, May-Aug 2019 (ACN-Data CSV), one aggregate limit")
     table = [_row("site", "limit kW", "offline LP", *POLICIES), _row(*["---"] * (len(POLICIES) + 3))]
     for site_name in ("caltech", "jpl"):
@@ -377,6 +385,7 @@ def depot_day(n: int, seed: int = 1) -> list[Session]:
 
 
 def bench_depot(sizes: Sequence[int], results: dict[str, Any], mpc_max: int) -> None:
+    """Synthetic German depot days of growing size."""
     print("\n## Synthetic German depot days (11 kW chargers, limit = 75% of the requests spread over 12 h)")
     table = [_row("sessions", "limit kW", "offline LP", *POLICIES), _row(*["---"] * (len(POLICIES) + 3))]
     for n in sizes:
@@ -410,7 +419,8 @@ def bench_depot(sizes: Sequence[int], results: dict[str, Any], mpc_max: int) -> 
 
 
 # -- speed --------------------------------------------------------------------------------------------
-def bench_speed(results: dict[str, Any], repeats: int, check_lp: bool = False) -> None:
+def bench_speed(results: dict[str, Any], repeats: int, *, check_lp: bool = False) -> None:
+    """Solve times of the offline plans and of the online policies."""
     print("\n## Speed")
     times: list[float] = []
     lp_times: list[float] = []
@@ -443,7 +453,7 @@ def bench_speed(results: dict[str, Any], repeats: int, check_lp: bool = False) -
         f"p50 {np.percentile(lp_times, 50):.3f} s, p95 {np.percentile(lp_times, 95):.3f} s"
     )
     results["speed"] = {"mpc_step_p50_s": p50, "mpc_step_p95_s": p95}
-    bench_offline(results, check_lp)
+    bench_offline(results, check_lp=check_lp)
 
 
 def _tou_prices(day: datetime) -> StepSeries:
@@ -517,7 +527,7 @@ def reference_lp(problem: Problem) -> dict[str, float]:
     return out
 
 
-def bench_offline(results: dict[str, Any], check_lp: bool) -> None:
+def bench_offline(results: dict[str, Any], *, check_lp: bool) -> None:
     """Offline plans of 1,000 sessions x 288 five-minute slots, as ``knoten charging plan`` runs them."""
     from charging.plan import plan
 
@@ -655,6 +665,7 @@ def _spread_day(n: int) -> list[Session]:
 
 
 def main(argv: Sequence[str] | None = None) -> int:
+    """Run the selected benchmarks and print their tables."""
     parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     parser.add_argument(
         "--only",
@@ -679,7 +690,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         print(f"ACN data not found in {DATA}: skipping the ACN parts")
         parts -= {"acn", "acn3", "minpeak", "summer"}
     if "speed" in parts:
-        bench_speed(results, args.speed_repeats, args.check_lp)
+        bench_speed(results, args.speed_repeats, check_lp=args.check_lp)
     if "acn" in parts:
         bench_acn(limits, results, [float(x) for x in args.acnportal_limits.split(",") if x])
     if "minpeak" in parts:

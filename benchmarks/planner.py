@@ -128,20 +128,6 @@ def synthetic_overlay(planner: Any, seed: int) -> tuple[Any, float, int]:
     return overlay, time.perf_counter() - t0, overlay.applied
 
 
-def _queries(planner: Any, n: int, seed: int) -> list[tuple[float, float, float, float, int]]:
-    assert planner.links is not None
-    linked = planner.links.linked
-    lat, lon = planner.tt.stop_lat[linked], planner.tt.stop_lon[linked]
-    rng = random.Random(seed)
-    out = []
-    while len(out) < n:
-        a = (rng.uniform(lat.min(), lat.max()), rng.uniform(lon.min(), lon.max()))
-        b = (rng.uniform(lat.min(), lat.max()), rng.uniform(lon.min(), lon.max()))
-        if planner.streets.try_anchor(*a, "walk") and planner.streets.try_anchor(*b, "walk"):
-            out.append((*a, *b, rng.randrange(6 * 3600, 22 * 3600, 7)))
-    return out
-
-
 def _load(name: str, tmp: Path) -> tuple[Any, dict[str, float], tuple[Path, Path, dt.date]]:
     from mobility.cache import get_timetable
     from mobility.planner.availability import SnapshotAvailability
@@ -184,10 +170,11 @@ def run_one(name: str, n: int, exact: int) -> dict[str, Any]:
     """Benchmark one dataset in this process."""
     from mobility.errors import NoRouteError
     from mobility.planner.query import PlanQuery
+    from tests.mobility.planner.door_queries import random_door_queries
 
     with tempfile.TemporaryDirectory() as tmpdir:
         planner, figures, (osm, gtfs, date) = _load(name, Path(tmpdir))
-        queries = _queries(planner, n + 10, seed=5)
+        queries = random_door_queries(planner, n + 10, seed=5)
         result: dict[str, Any] = {"dataset": name, **{k: round(v, 2) for k, v in figures.items()}}
         overlay, build_s, applied = synthetic_overlay(planner, 11)
         result["overlay"] = {"build_s": round(build_s, 2), "updates": applied}

@@ -88,6 +88,7 @@ def synthetic_message(tt: Timetable, base: OverlayBase, n: int, seed: int) -> by
 
 
 def best_of(fn, repeats: int) -> tuple[float, object]:
+    """The fastest of ``repeats`` calls of ``fn`` (seconds) and its result."""
     best, out = float("inf"), None
     for _ in range(repeats):
         t0 = time.perf_counter()
@@ -97,6 +98,7 @@ def best_of(fn, repeats: int) -> tuple[float, object]:
 
 
 def route_times(router: Router, pairs: np.ndarray, times: np.ndarray) -> tuple[np.ndarray, list[int]]:
+    """The time of each stop-to-stop query (seconds) and its answers."""
     lat = np.empty(len(pairs))
     answers = []
     for q, (o, d) in enumerate(pairs):
@@ -108,6 +110,7 @@ def route_times(router: Router, pairs: np.ndarray, times: np.ndarray) -> tuple[n
 
 
 def main() -> None:
+    """Run the measurements and print one line per figure."""
     parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     parser.add_argument("--mta-dir", type=Path, required=True)
     parser.add_argument("--cache-dir", type=Path, default=REPO / "data" / "cache")

@@ -72,7 +72,7 @@ def load_name(scenario: str) -> str:
 
 
 def run(
-    out: Path, scenarios: list[str], controllers: list[str], seeds: list[int], workers: int, force: bool
+    out: Path, scenarios: list[str], controllers: list[str], seeds: list[int], workers: int, *, force: bool
 ) -> None:
     """Evaluate every missing (scenario, controller) pair."""
     executor = LocalExecutor(workers)
@@ -163,7 +163,7 @@ def main() -> None:
             [c for c in args.controllers.split(",") if c],
             [int(s) for s in args.seeds.split(",")],
             args.workers,
-            args.force,
+            force=args.force,
         )
     report(args.out, scenarios)
 

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import cmath
 import math
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 
@@ -183,16 +183,33 @@ def build_network(site: Site, evse_ids: Sequence[str]) -> Network:
         raise InvalidInputError(f"site limit must be > 0 kW, got {site.limit_kw}")
     index = {e: k for k, e in enumerate(evse_ids)}
     by_id = {e.evse_id: e for e in site.evses}
-    n = len(evse_ids)
-    max_kw = np.full(n, math.inf)
-    min_kw = np.zeros(n)
+    max_kw, min_kw = _evse_bounds(site, index)
+    linear = _circuit_limits(site, index, by_id)
+    for phase, limit_a in site.phase_limits_a.items():
+        if not limit_a > 0:
+            raise InvalidInputError(f"phase {phase}: limit must be > 0 A, got {limit_a}")
+        coeff = np.array([_phase_coeffs(by_id.get(e, SiteEvse(e, 1.0)), phase) for e in evse_ids])
+        use = np.nonzero(coeff)[0]
+        linear.append(LinearLimit(f"phase {phase}", use.astype(np.int64), coeff[use], float(limit_a)))
+    phasor = [_phasor_limit(pc, index, by_id) for pc in site.phasor_constraints]
+    return Network(max_kw, min_kw, tuple(linear), tuple(phasor))
+
+
+def _evse_bounds(site: Site, index: Mapping[str, int]) -> tuple[np.ndarray, np.ndarray]:
+    """Each EVSE's most and least power (kW) in the order of ``index``; unlimited when not given."""
+    max_kw = np.full(len(index), math.inf)
+    min_kw = np.zeros(len(index))
     for e in site.evses:
         if e.max_kw <= 0 or e.min_kw < 0 or e.min_kw > e.max_kw:
             raise InvalidInputError(f"evse {e.evse_id}: need 0 <= min_kw <= max_kw and max_kw > 0")
         if e.evse_id in index:
             max_kw[index[e.evse_id]] = e.max_kw
             min_kw[index[e.evse_id]] = e.min_kw
-    linear: list[LinearLimit] = []
+    return max_kw, min_kw
+
+
+def _circuit_limits(site: Site, index: Mapping[str, int], by_id: Mapping[str, SiteEvse]) -> list[LinearLimit]:
+    """One limit per circuit over every EVSE below it (its own and its sub-circuits')."""
     circuits = {c.circuit_id: c for c in site.circuits}
     children: dict[str, list[str]] = {c: [] for c in circuits}
     for c in site.circuits:
@@ -214,6 +231,7 @@ def build_network(site: Site, evse_ids: Sequence[str]) -> Network:
             out |= members(child, (*path, cid))
         return out
 
+    linear: list[LinearLimit] = []
     for c in site.circuits:
         ids = sorted(e for e in members(c.circuit_id, ()) if e in index)
         if ids:
@@ -225,33 +243,29 @@ def build_network(site: Site, evse_ids: Sequence[str]) -> Network:
                     float(c.limit_kw),
                 )
             )
-    for phase, limit_a in site.phase_limits_a.items():
-        if not limit_a > 0:
-            raise InvalidInputError(f"phase {phase}: limit must be > 0 A, got {limit_a}")
-        coeff = np.array([_phase_coeffs(by_id.get(e, SiteEvse(e, 1.0)), phase) for e in evse_ids])
-        use = np.nonzero(coeff)[0]
-        linear.append(LinearLimit(f"phase {phase}", use.astype(np.int64), coeff[use], float(limit_a)))
-    phasor: list[PhasorLimit] = []
-    for pc in site.phasor_constraints:
-        if not pc.limit_a > 0:
-            raise InvalidInputError(f"constraint {pc.name}: limit must be > 0 A")
-        ids = [e for e in pc.coefficients if e in index]
-        coeff = np.array(
-            [
-                pc.coefficients[e]
-                * cmath.exp(1j * math.radians(by_id[e].phase_angle_deg))
-                * 1000.0
-                / by_id[e].voltage_v
-                if e in by_id
-                else pc.coefficients[e] * 1000.0 / 230.0
-                for e in ids
-            ],
-            dtype=complex,
-        )
-        phasor.append(
-            PhasorLimit(pc.name, np.array([index[e] for e in ids], dtype=np.int64), coeff, float(pc.limit_a))
-        )
-    return Network(max_kw, min_kw, tuple(linear), tuple(phasor))
+    return linear
+
+
+def _phasor_limit(
+    pc: PhasorConstraint, index: Mapping[str, int], by_id: Mapping[str, SiteEvse]
+) -> PhasorLimit:
+    """The phasor limit of ``pc`` in amperes per kW of each EVSE (230 V, angle 0 when unknown)."""
+    if not pc.limit_a > 0:
+        raise InvalidInputError(f"constraint {pc.name}: limit must be > 0 A")
+    ids = [e for e in pc.coefficients if e in index]
+    coeff = np.array(
+        [
+            pc.coefficients[e]
+            * cmath.exp(1j * math.radians(by_id[e].phase_angle_deg))
+            * 1000.0
+            / by_id[e].voltage_v
+            if e in by_id
+            else pc.coefficients[e] * 1000.0 / 230.0
+            for e in ids
+        ],
+        dtype=complex,
+    )
+    return PhasorLimit(pc.name, np.array([index[e] for e in ids], dtype=np.int64), coeff, float(pc.limit_a))
 
 
 def build_problem(

@@ -8,10 +8,10 @@ the plan allows.
 from __future__ import annotations
 
 import math
-from collections.abc import Mapping, Sequence
+from collections.abc import Iterator, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import datetime, timedelta
-from typing import Any
+from typing import Any, NamedTuple
 
 from charging.errors import InvalidInputError
 from charging.model import SlotGrid
@@ -67,6 +67,39 @@ def _rfc3339(t: datetime) -> str:
     return t.isoformat(timespec="seconds")
 
 
+class _SessionProfile(NamedTuple):
+    """One session's charging window and its periods ``(start_s, limit)`` in the profile's unit."""
+
+    position: int
+    session_id: str
+    evse_id: str
+    start: datetime
+    duration_s: int
+    periods: list[tuple[int, float]]
+    phases: int
+
+
+def _session_profiles(
+    schedule: Schedule,
+    grid: SlotGrid,
+    session_ids: Sequence[str],
+    evse_ids: Sequence[str],
+    unit: str,
+    specs: Mapping[str, ProfileSpec] | None,
+) -> Iterator[_SessionProfile]:
+    """The profile of every session that charges at all, in session order (every format's core)."""
+    _check_unit(unit)
+    p = schedule.problem
+    for i, sid in enumerate(session_ids):
+        evse = evse_ids[int(p.evse[i])] if evse_ids else ""
+        spec = (specs or {}).get(evse, ProfileSpec())
+        start, duration_s, powers = _session_window(schedule, grid, i)
+        if duration_s <= 0:
+            continue
+        periods = _periods(powers, grid.slot_minutes * 60, unit, spec)
+        yield _SessionProfile(i, sid, evse, start, duration_s, periods, spec.phases)
+
+
 def ocpp201_requests(
     schedule: Schedule,
     grid: SlotGrid,
@@ -79,24 +112,18 @@ def ocpp201_requests(
     first_profile_id: int = 1,
 ) -> list[dict[str, Any]]:
     """OCPP 2.0.1 ``SetChargingProfileRequest`` payloads, one per session."""
-    _check_unit(unit)
     numbers = dict(evse_numbers or {e: k + 1 for k, e in enumerate(evse_ids)})
     out: list[dict[str, Any]] = []
-    p = schedule.problem
-    for i, sid in enumerate(session_ids):
-        evse = evse_ids[int(p.evse[i])]
-        spec = (specs or {}).get(evse, ProfileSpec())
-        start, duration_s, powers = _session_window(schedule, grid, i)
-        if duration_s <= 0:
-            continue
-        periods = _periods(powers, grid.slot_minutes * 60, unit, spec)
+    for i, sid, evse, start, duration_s, periods, phases in _session_profiles(
+        schedule, grid, session_ids, evse_ids, unit, specs
+    ):
         sched: dict[str, Any] = {
             "id": first_profile_id + i,
             "startSchedule": _rfc3339(start),
             "duration": duration_s,
             "chargingRateUnit": unit,
             "chargingSchedulePeriod": [
-                {"startPeriod": s, "limit": lim, "numberPhases": spec.phases} for s, lim in periods
+                {"startPeriod": s, "limit": lim, "numberPhases": phases} for s, lim in periods
             ],
         }
         out.append(
@@ -117,7 +144,7 @@ def ocpp201_requests(
     return out
 
 
-def ocpp16_requests(
+def ocpp16_requests(  # noqa: PLR0913  OCPP 1.6 needs ids per session; options keyword-only
     schedule: Schedule,
     grid: SlotGrid,
     session_ids: Sequence[str],
@@ -130,17 +157,11 @@ def ocpp16_requests(
     first_profile_id: int = 1,
 ) -> list[dict[str, Any]]:
     """OCPP 1.6 ``SetChargingProfile`` payloads (``csChargingProfiles``), one per session."""
-    _check_unit(unit)
     numbers = dict(connector_ids or {e: k + 1 for k, e in enumerate(evse_ids)})
     out: list[dict[str, Any]] = []
-    p = schedule.problem
-    for i, sid in enumerate(session_ids):
-        evse = evse_ids[int(p.evse[i])]
-        spec = (specs or {}).get(evse, ProfileSpec())
-        start, duration_s, powers = _session_window(schedule, grid, i)
-        if duration_s <= 0:
-            continue
-        periods = _periods(powers, grid.slot_minutes * 60, unit, spec)
+    for i, sid, evse, start, duration_s, periods, phases in _session_profiles(
+        schedule, grid, session_ids, evse_ids, unit, specs
+    ):
         profile: dict[str, Any] = {
             "chargingProfileId": first_profile_id + i,
             "stackLevel": 0,
@@ -153,7 +174,7 @@ def ocpp16_requests(
                 "startSchedule": _rfc3339(start),
                 "chargingRateUnit": unit,
                 "chargingSchedulePeriod": [
-                    {"startPeriod": s, "limit": lim, "numberPhases": spec.phases} for s, lim in periods
+                    {"startPeriod": s, "limit": lim, "numberPhases": phases} for s, lim in periods
                 ],
             },
         }
@@ -173,16 +194,10 @@ def ocpi_profiles(
     evse_ids: Sequence[str] = (),
 ) -> dict[str, dict[str, Any]]:
     """OCPI 2.2.1 ``ChargingProfile`` objects by session id (for ``SetChargingProfile``)."""
-    _check_unit(unit)
     out: dict[str, dict[str, Any]] = {}
-    p = schedule.problem
-    for i, sid in enumerate(session_ids):
-        evse = evse_ids[int(p.evse[i])] if evse_ids else ""
-        spec = (specs or {}).get(evse, ProfileSpec())
-        start, duration_s, powers = _session_window(schedule, grid, i)
-        if duration_s <= 0:
-            continue
-        periods = _periods(powers, grid.slot_minutes * 60, unit, spec)
+    for _, sid, _, start, duration_s, periods, _ in _session_profiles(
+        schedule, grid, session_ids, evse_ids, unit, specs
+    ):
         out[sid] = {
             "start_date_time": _rfc3339(start),
             "duration": duration_s,

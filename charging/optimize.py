@@ -119,6 +119,8 @@ class _Rows:
 class _Model:
     """The LP/MILP of one problem; variables x (session-slot powers) then auxiliaries."""
 
+    # Long but flat: the LP's rows one family after another (energy, limits, peak, phases, cost),
+    # each over the variable layout computed at the top; they share that layout and the row store.
     def __init__(
         self, problem: Problem, solver: str, time_limit_s: float | None, deadline: float | None = None
     ) -> None:
@@ -320,15 +322,15 @@ class _Model:
         return added
 
     # -- solving --------------------------------------------------------------------------
-    def solve(self, objective: FloatArray, maximize: bool) -> FloatArray:
+    def solve(self, objective: FloatArray, *, maximize: bool) -> FloatArray:
         """Solve with the current rows; repeat with more cuts until the phasor limits hold."""
         for _ in range(_MAX_CUT_ROUNDS):
-            x = self._solve_once(objective, maximize)
+            x = self._solve_once(objective, maximize=maximize)
             if not self._phasor or self.phasor_violations(x) == 0:
                 return x
         return x
 
-    def _solve_once(self, objective: FloatArray, maximize: bool) -> FloatArray:
+    def _solve_once(self, objective: FloatArray, *, maximize: bool) -> FloatArray:
         from ortools.linear_solver.python import model_builder_helper as mbh
 
         mat, lo, hi = self.rows.matrix(self.n_vars)
@@ -357,7 +359,7 @@ class _Model:
             raise InfeasibleError(f"the charging problem could not be solved ({status.name.lower()})")
         return np.asarray(solver.variable_values(), dtype=np.float64)
 
-    def freeze(self, objective: FloatArray, value: float, maximize: bool) -> None:
+    def freeze(self, objective: FloatArray, value: float, *, maximize: bool) -> None:
         """Keep the stage's optimum: ``objective . x >= value - tol`` (or ``<= value + tol``)."""
         nz = np.nonzero(objective)[0]
         tol = _REL_TOL * abs(value) + _ABS_TOL
@@ -511,7 +513,7 @@ class _FlowModel:
 
 
 def _plan_by_flow(
-    problem: Problem, peak_floor_kw: float, minimise_peak: bool, fairness: bool, early: bool = False
+    problem: Problem, peak_floor_kw: float, *, minimise_peak: bool, fairness: bool, early: bool = False
 ) -> tuple[FloatArray, dict[str, float]]:
     """Max energy, then max-min fairness, then (optionally) min peak, by max-flow and bisection."""
     fm = _FlowModel(problem)
@@ -594,35 +596,52 @@ def optimize(
     flow_ok = objective in ("min-peak", "max-energy") and not has_prices and _flow_representable(problem)
     if flow_ok and not fairness:
         x_flow, values_flow = _plan_by_flow(
-            problem, peak_floor_kw, objective == "min-peak", fairness, early=tie_break_early
+            problem,
+            peak_floor_kw,
+            minimise_peak=objective == "min-peak",
+            fairness=fairness,
+            early=tie_break_early,
         )
         power = _repair(problem, m.sess, m.slot, x_flow)
         return Schedule(problem, power, offset, values_flow, time.perf_counter() - start)
+    m.lb[m.i_peak] = max(peak_floor_kw, 0.0)
+    x, values = _solve_stages(
+        m, objective, fairness=fairness, tie_break_early=tie_break_early, has_prices=has_prices
+    )
+    power = _repair(problem, m.sess, m.slot, x[: m.nx], discrete=m.discrete, phasor=m._phasor)
+    sched = Schedule(problem, power, offset, values, time.perf_counter() - start)
+    return sched
+
+
+def _solve_stages(
+    m: _Model, objective: str, *, fairness: bool, tie_break_early: bool, has_prices: bool
+) -> tuple[FloatArray, dict[str, float]]:
+    """Solve the LP stage by stage, each keeping the optimum of the ones before; x and the values."""
+    problem = m.p
     vec = _objective_vectors(m)
     values: dict[str, float] = {}
-    m.lb[m.i_peak] = max(peak_floor_kw, 0.0)
 
     def stage(
-        name: str, maximize: bool, previous: FloatArray | None, perturb: FloatArray | None = None
+        name: str, *, maximize: bool, previous: FloatArray | None, perturb: FloatArray | None = None
     ) -> FloatArray:
         try:
-            x = m.solve(vec[name] if perturb is None else vec[name] + perturb, maximize)
+            x = m.solve(vec[name] if perturb is None else vec[name] + perturb, maximize=maximize)
         except InfeasibleError:
             if previous is None:
                 raise
             return previous  # numerical trouble in a later stage: keep the earlier stages' optimum
         values[name] = float(vec[name] @ x)
-        m.freeze(vec[name], values[name], maximize)
+        m.freeze(vec[name], values[name], maximize=maximize)
         return x
 
     # with only the tie-break left (max-energy), fold it into the energy stage: at most 1e-6 of the
     # energy is traded for earliness, and one LP is saved (this is what an MPC step solves)
     fold = objective == "max-energy" and tie_break_early
-    x = stage("energy", True, None, -1e-6 * vec["early"] if fold else None)
+    x = stage("energy", maximize=True, previous=None, perturb=-1e-6 * vec["early"] if fold else None)
     requested = float(np.minimum(problem.energy_kwh, problem.deliverable_kwh()).sum())
     fair_stage = fairness and values["energy"] < requested * (1 - 1e-6) - 1e-6
     if fair_stage:
-        x = stage("fairness", True, x)
+        x = stage("fairness", maximize=True, previous=x)
     order: list[tuple[str, bool]] = []
     if objective == "min-peak":
         order = [("peak", False)] + ([("cost", False)] if has_prices else [])
@@ -631,10 +650,8 @@ def optimize(
     if tie_break_early and not (fold and not fair_stage):
         order.append(("early", False))
     for name, maximize in order:
-        x = stage(name, maximize, x)
-    power = _repair(problem, m.sess, m.slot, x[: m.nx], m.discrete, m._phasor)
-    sched = Schedule(problem, power, offset, values, time.perf_counter() - start)
-    return sched
+        x = stage(name, maximize=maximize, previous=x)
+    return x, values
 
 
 def _repair(
@@ -642,6 +659,7 @@ def _repair(
     sess: IntArray,
     slot: IntArray,
     x: FloatArray,
+    *,
     discrete: bool = False,
     phasor: list[tuple[IntArray, np.ndarray, float]] | None = None,
 ) -> FloatArray:

@@ -48,7 +48,7 @@ def _site(site_limit_kw: float, evses: Sequence[SiteEvse]) -> Site:
     return Site(float(site_limit_kw), tuple(evses))
 
 
-def plan(
+def plan(  # noqa: PLR0913  the entry point of the CLI and the API: options keyword-only, as they are there
     sessions: Sequence[Session],
     site_limit_kw: float,
     slot_minutes: int,
@@ -95,7 +95,7 @@ def plan(
     return PlanResult(schedule, grid, [s.session_id for s in sessions], evse_ids)
 
 
-def replay(
+def replay(  # noqa: PLR0913  the entry point of the CLI and the API: options keyword-only, as they are there
     sessions: Sequence[Session],
     site_limit_kw: float,
     policy: str,

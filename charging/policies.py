@@ -108,6 +108,7 @@ class _Sorted:
     headroom: NetworkHeadroom | None = None
 
     def __call__(self, view: OnlineView) -> FloatArray:
+        """The power of each active session in this slot (kW), filled in priority order."""
         p = view.problem
         if self.headroom is None or self.headroom.problem is not p:
             self.headroom = NetworkHeadroom(p)
@@ -149,6 +150,7 @@ class RoundRobin:
     headroom: NetworkHeadroom | None = None
 
     def __call__(self, view: OnlineView) -> FloatArray:
+        """The power of each active session in this slot (kW): equal shares within the headroom."""
         p = view.problem
         if self.headroom is None or self.headroom.problem is not p:
             self.headroom = NetworkHeadroom(p)
@@ -203,6 +205,7 @@ class Mpc:
     _plan_set: frozenset[int] = frozenset()
 
     def __call__(self, view: OnlineView) -> FloatArray:
+        """The power of each active session in this slot (kW), from the plan of the last re-optimisation."""
         p = view.problem
         present = frozenset(int(i) for i in view.active)
         if present != self._plan_set or view.t - self._plan_start >= self._horizon_left():

@@ -78,14 +78,57 @@ def with_transfer_rules(tt: Timetable, frm: np.ndarray, to: np.ndarray, time_s: 
     )
 
 
+def pairs_within(xy: np.ndarray, radius_m: float, *, block: int = 1 << 16) -> np.ndarray:
+    """Every pair ``(i, j)``, ``i < j``, of points ``xy`` (metres) at most ``radius_m`` apart.
+
+    A uniform grid of ``radius_m`` cells: a pair within the radius lies in one cell or in two
+    neighbouring ones, so each point is compared only with the points of its own cell and of four
+    of its neighbours (each pair of cells once). The test is the squared distance against
+    ``radius_m ** 2`` as scipy's ``cKDTree.query_pairs`` does it, so both give the same pairs; plain
+    NumPy keeps scipy out of a command's start. ``block`` bounds the candidate pairs held at once.
+    """
+    xy = np.asarray(xy, dtype=np.float64)
+    n = len(xy)
+    if n < 2 or not radius_m > 0:
+        return np.zeros((0, 2), dtype=np.int64)
+    # cells a little wider than the radius: rounding can never put two points within the
+    # radius two cells apart
+    cell = np.floor(xy / (radius_m * (1.0 + 1e-9))).astype(np.int64)
+    cell -= cell.min(axis=0)
+    width = int(cell[:, 1].max()) + 3  # room for the -1/+1 neighbours in the second coordinate
+    key = (cell[:, 0] + 1) * width + cell[:, 1] + 1
+    order = np.argsort(key, kind="stable")
+    sorted_key = key[order]
+    limit = radius_m * radius_m
+    found: list[np.ndarray] = []
+    for dx, dy in ((0, 0), (0, 1), (1, -1), (1, 0), (1, 1)):
+        target = key + (dx * width + dy)
+        lo = np.searchsorted(sorted_key, target, side="left")
+        counts = np.searchsorted(sorted_key, target, side="right") - lo
+        for start in range(0, n, block):
+            stop = min(start + block, n)
+            c = counts[start:stop]
+            total = int(c.sum())
+            if total == 0:
+                continue
+            i = np.repeat(np.arange(start, stop, dtype=np.int64), c)
+            first = np.repeat(lo[start:stop] - (np.cumsum(c) - c), c)
+            j = order[first + np.arange(total, dtype=np.int64)]
+            d = xy[i] - xy[j]
+            keep = d[:, 0] * d[:, 0] + d[:, 1] * d[:, 1] <= limit
+            if dx == 0 and dy == 0:
+                keep &= i < j
+            i, j = i[keep], j[keep]
+            found.append(np.column_stack((np.minimum(i, j), np.maximum(i, j))))
+    return np.concatenate(found) if found else np.zeros((0, 2), dtype=np.int64)
+
+
 def crow_fly_footpaths(tt: Timetable, *, radius_m: float = 400.0, speed_mps: float = 1.2) -> Footpaths:
     """transfers.txt walks plus crow-fly walks between stops within ``radius_m``.
 
     Every pair of different stops within the radius that transfers.txt does not rule on gets
     ``ceil(distance / speed)`` seconds.
     """
-    from scipy.spatial import cKDTree
-
     usable = np.flatnonzero(
         np.isfinite(tt.stop_lat) & np.isfinite(tt.stop_lon) & (tt.stop_location_type == 0)
     )
@@ -98,7 +141,7 @@ def crow_fly_footpaths(tt: Timetable, *, radius_m: float = 400.0, speed_mps: flo
             np.deg2rad(tt.stop_lat[usable]) * EARTH_RADIUS_M,
         )
     )
-    pairs = cKDTree(xy).query_pairs(radius_m, output_type="ndarray")
+    pairs = pairs_within(xy, radius_m)
     if len(pairs) == 0:
         return gtfs_footpaths(tt)
     i = np.concatenate((pairs[:, 0], pairs[:, 1]))

@@ -239,12 +239,23 @@ def _strings(series: pd.Series) -> np.ndarray:
     return series.astype("string").fillna("").to_numpy(dtype=object)
 
 
-def parse_gtfs_times(series: pd.Series, name: str, filename: str, field: str) -> np.ndarray:
-    """Parse a column of ``H:MM:SS`` GTFS times into int32 seconds; errors name the bad line."""
+def _distinct(
+    series: pd.Series, name: str, filename: str, field: str, empty_message: str
+) -> tuple[np.ndarray, np.ndarray]:
+    """The column's distinct values and each row's code (each value is parsed once); an empty cell
+    raises ``empty_message`` naming its line."""
     codes, uniques = pd.factorize(series, use_na_sentinel=True)
     if (codes < 0).any():
         row = int(np.flatnonzero(codes < 0)[0])
-        raise GtfsError(name, "empty time (times must be given for every stop)", filename, _line(row), field)
+        raise GtfsError(name, empty_message, filename, _line(row), field)
+    return codes, uniques
+
+
+def parse_gtfs_times(series: pd.Series, name: str, filename: str, field: str) -> np.ndarray:
+    """Parse a column of ``H:MM:SS`` GTFS times into int32 seconds; errors name the bad line."""
+    codes, uniques = _distinct(
+        series, name, filename, field, "empty time (times must be given for every stop)"
+    )
     seconds = np.empty(len(uniques), dtype=np.int32)
     for i, text in enumerate(uniques):
         m = _TIME_RE.match(str(text))
@@ -256,10 +267,7 @@ def parse_gtfs_times(series: pd.Series, name: str, filename: str, field: str) ->
 
 
 def _parse_dates(series: pd.Series, name: str, filename: str, field: str) -> np.ndarray:
-    codes, uniques = pd.factorize(series, use_na_sentinel=True)
-    if (codes < 0).any():
-        row = int(np.flatnonzero(codes < 0)[0])
-        raise GtfsError(name, "empty date", filename, _line(row), field)
+    codes, uniques = _distinct(series, name, filename, field, "empty date")
     out = np.empty(len(uniques), dtype=np.int32)
     for i, text in enumerate(uniques):
         m = _DATE_RE.match(str(text))

@@ -18,7 +18,8 @@ planner needs.  Everything here is pure: integer ids in, integer seconds out.
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING, Any, NamedTuple
+from collections.abc import Callable
+from typing import TYPE_CHECKING, Any, Literal, NamedTuple, TypeVar, cast
 
 import numba as nb
 import numpy as np
@@ -31,6 +32,24 @@ if TYPE_CHECKING:
 
 INF = np.int32(np.iinfo(np.int32).max)
 MAX_ROUNDS = 32
+
+_F = TypeVar("_F", bound=Callable[..., Any])
+
+
+def _kernel(*, inline: Literal["never", "always"] = "never") -> Callable[[_F], _F]:
+    """``numba.njit`` with the compiled code cached on disk where a cache folder can be written.
+
+    A cached kernel loads in milliseconds instead of compiling for seconds. Where numba finds no
+    writable folder (a read-only install without a home directory) it compiles once per process.
+    """
+
+    def wrap(func: _F) -> _F:
+        try:
+            return cast(_F, nb.njit(cache=True, inline=inline)(func))
+        except RuntimeError:  # numba: "cannot cache function ...: no locator available"
+            return cast(_F, nb.njit(inline=inline)(func))
+
+    return wrap
 
 
 class TransitArrays(NamedTuple):
@@ -122,7 +141,7 @@ class Records(NamedTuple):
         )
 
 
-@nb.njit(cache=True, inline="always")
+@_kernel(inline="always")
 def _first_trip(dep: np.ndarray, base: int, n_stops: int, pos: int, label: int, hi: int) -> int:
     lo = 0
     while lo < hi:
@@ -134,7 +153,7 @@ def _first_trip(dep: np.ndarray, base: int, n_stops: int, pos: int, label: int, 
     return lo
 
 
-@nb.njit(cache=True, inline="always")
+@_kernel(inline="always")
 def _mark(st: SearchState, s: int, n_marked: int) -> int:
     if st.marked[s] == 0:
         st.marked[s] = 1
@@ -143,8 +162,8 @@ def _mark(st: SearchState, s: int, n_marked: int) -> int:
     return n_marked
 
 
-@nb.njit(cache=True)
-def _seed(st: SearchState, origins: np.ndarray, origin_s: np.ndarray, record: bool, rec: Records) -> int:
+@_kernel()
+def _seed(st: SearchState, origins: np.ndarray, origin_s: np.ndarray, record: bool, rec: Records) -> int:  # noqa: FBT001  numba kernel: no keyword-only arguments in nopython mode
     """Reset the labels and place the origins; returns the number of marked stops."""
     inf = np.int32(2147483647)
     st.board[:] = inf
@@ -168,7 +187,7 @@ def _seed(st: SearchState, origins: np.ndarray, origin_s: np.ndarray, record: bo
     return n_marked
 
 
-@nb.njit(cache=True)
+@_kernel()
 def _queue_patterns(tr: TransitArrays, st: SearchState, n_marked: int) -> int:
     """Queue every pattern through a marked stop, from its first marked boarding position."""
     n_pat = 0
@@ -188,10 +207,10 @@ def _queue_patterns(tr: TransitArrays, st: SearchState, n_marked: int) -> int:
     return n_pat
 
 
-@nb.njit(cache=True)
-def _scan_pattern(
-    tr: TransitArrays, st: SearchState, p: int, k: int, prune: bool, best: np.ndarray,
-    n_ride: int, record: bool, rec: Records,
+@_kernel()
+def _scan_pattern(  # noqa: PLR0913  numba kernel: the bundles, the search state and scalars come in as arguments
+    tr: TransitArrays, st: SearchState, p: int, k: int, prune: bool, best: np.ndarray,  # noqa: FBT001  numba kernel: no keyword-only arguments in nopython mode
+    n_ride: int, record: bool, rec: Records,  # noqa: FBT001  numba kernel: no keyword-only arguments in nopython mode
 ) -> int:  # fmt: skip
     """Ride pattern ``p`` in round ``k``; ``best[0]`` is the best target arrival, ``best[1]`` its
     round.  Returns the new number of stops reached by a ride in this round."""
@@ -243,10 +262,10 @@ def _scan_pattern(
     return n_ride
 
 
-@nb.njit(cache=True)
+@_kernel()
 def _walk(
-    fp: Footpaths, st: SearchState, n_ride: int, k: int, prune: bool, target_best: int,
-    record: bool, rec: Records,
+    fp: Footpaths, st: SearchState, n_ride: int, k: int, prune: bool, target_best: int,  # noqa: FBT001  numba kernel: no keyword-only arguments in nopython mode
+    record: bool, rec: Records,  # noqa: FBT001  numba kernel: no keyword-only arguments in nopython mode
 ) -> int:  # fmt: skip
     """One walk (or staying) after each ride of round ``k``; returns the number of marked stops."""
     n_marked = 0
@@ -274,10 +293,10 @@ def _walk(
     return n_marked
 
 
-@nb.njit(cache=True)
-def _raptor(
+@_kernel()
+def _raptor(  # noqa: PLR0913  numba kernel: the bundles, the search state and scalars come in as arguments
     tr: TransitArrays, fp: Footpaths, st: SearchState, origins: np.ndarray, origin_s: np.ndarray,
-    max_rounds: int, prune: bool, record: bool, rec: Records,
+    max_rounds: int, prune: bool, record: bool, rec: Records,  # noqa: FBT001  numba kernel: no keyword-only arguments in nopython mode
 ) -> tuple[int, int]:  # fmt: skip
     """Earliest arrival (egress included) at the stops with ``st.egress_s >= 0``, and its round."""
     n_marked = _seed(st, origins, origin_s, record, rec)
@@ -300,10 +319,10 @@ def _raptor(
     return int(best[0]), int(best[1])
 
 
-@nb.njit(cache=True)
-def _batch(
+@_kernel()
+def _batch(  # noqa: PLR0913  numba kernel: queries in CSR form plus the bundles and search state
     tr: TransitArrays, fp: Footpaths, st: SearchState, q_orig_off: np.ndarray, q_orig: np.ndarray,
-    q_targ_off: np.ndarray, q_targ: np.ndarray, q_time: np.ndarray, max_rounds: int, prune: bool,
+    q_targ_off: np.ndarray, q_targ: np.ndarray, q_time: np.ndarray, max_rounds: int, prune: bool,  # noqa: FBT001  numba kernel: no keyword-only arguments in nopython mode
     rec: Records, out_arr: np.ndarray, out_rides: np.ndarray,
 ) -> None:  # fmt: skip
     """Stop-to-stop queries in CSR form (origins and targets per query, one departure each)."""

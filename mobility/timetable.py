@@ -37,6 +37,7 @@ Progress = Callable[[str, int, int], None]
 
 
 def no_progress(stage: str, done: int, total: int) -> None:
+    """A progress callback that reports nothing."""
     return None
 
 

@@ -144,50 +144,13 @@ def build_intersection(
 
     Returns ``None`` when the program has fewer than two distinct green phases (nothing to control).
     """
-    greens: list[str] = []
-    durations: list[float] = []
-    for ph in phases:
-        if is_green_phase(ph.state) and ph.state not in greens:
-            greens.append(ph.state)
-            durations.append(ph.duration_s)
-        elif is_green_phase(ph.state):
-            durations[greens.index(ph.state)] += ph.duration_s
+    greens, durations = _green_phases(phases)
     if len(greens) < 2:
         return None
     yellows = [p.duration_s for p in phases if any(c in "yY" for c in p.state)]
     reds = [p.duration_s for p in phases if not any(c in "GgyY" for c in p.state) and p.duration_s < 10]
-    in_lanes: list[str] = []
-    out_lanes: list[str] = []
-    link_in = np.full(len(links), -1, dtype=np.int64)
-    lane_out: dict[str, list[str]] = {}
-    for i, conns in enumerate(links):
-        for in_lane, out_lane in conns:
-            if not in_lane:
-                continue
-            if in_lane not in in_lanes:
-                in_lanes.append(in_lane)
-            link_in[i] = in_lanes.index(in_lane)
-            if out_lane and out_lane not in out_lanes:
-                out_lanes.append(out_lane)
-            if out_lane:
-                lane_out.setdefault(in_lane, []).append(out_lane)
-    # served[p, l]: share of lane l's movements that phase p lets go (permissive counts half); a
-    # shared lane whose only green movement is a turn is blocked by the vehicles behind the turners.
-    n_links_of_lane = np.zeros(len(in_lanes))
-    for lane in link_in:
-        if lane >= 0:
-            n_links_of_lane[lane] += 1
-    served = np.zeros((len(greens), len(in_lanes)))
-    for p, state in enumerate(greens):
-        for i, c in enumerate(state[: len(links)]):
-            lane = link_in[i]
-            if lane < 0:
-                continue
-            if c == "G":
-                served[p, lane] += 1.0
-            elif c == "g":
-                served[p, lane] += 0.5
-    served /= np.maximum(1.0, n_links_of_lane)[None, :]
+    in_lanes, out_lanes, link_in, lane_out = _link_lanes(links)
+    served = _served(greens, len(links), link_in, len(in_lanes))
     longest_yellow_s = max(3.0, max(yellows, default=3.0))
     yellow_after, red_after = program_clearances(phases, greens, longest_yellow_s)
     return Intersection(
@@ -210,3 +173,62 @@ def build_intersection(
         all_red_after_s=red_after,
         link_out=[next((o for _, o in conns if o), "") for conns in links],
     )
+
+
+def _green_phases(phases: list[ProgramPhase]) -> tuple[list[str], list[float]]:
+    """The distinct green states in program order, each with its total duration in the cycle."""
+    greens: list[str] = []
+    durations: list[float] = []
+    for ph in phases:
+        if is_green_phase(ph.state) and ph.state not in greens:
+            greens.append(ph.state)
+            durations.append(ph.duration_s)
+        elif is_green_phase(ph.state):
+            durations[greens.index(ph.state)] += ph.duration_s
+    return greens, durations
+
+
+def _link_lanes(
+    links: list[list[tuple[str, str]]],
+) -> tuple[list[str], list[str], np.ndarray, dict[str, list[str]]]:
+    """Incoming and outgoing lanes in link order, each link's incoming lane index, each lane's exits."""
+    in_lanes: list[str] = []
+    out_lanes: list[str] = []
+    link_in = np.full(len(links), -1, dtype=np.int64)
+    lane_out: dict[str, list[str]] = {}
+    for i, conns in enumerate(links):
+        for in_lane, out_lane in conns:
+            if not in_lane:
+                continue
+            if in_lane not in in_lanes:
+                in_lanes.append(in_lane)
+            link_in[i] = in_lanes.index(in_lane)
+            if out_lane and out_lane not in out_lanes:
+                out_lanes.append(out_lane)
+            if out_lane:
+                lane_out.setdefault(in_lane, []).append(out_lane)
+    return in_lanes, out_lanes, link_in, lane_out
+
+
+def _served(greens: list[str], n_links: int, link_in: np.ndarray, n_in_lanes: int) -> np.ndarray:
+    """``served[p, l]``: the share of lane l's movements that green phase p lets go.
+
+    A permissive movement counts half; a shared lane whose only green movement is a turn is blocked
+    by the vehicles behind the turners.
+    """
+    n_links_of_lane = np.zeros(n_in_lanes)
+    for lane in link_in:
+        if lane >= 0:
+            n_links_of_lane[lane] += 1
+    served = np.zeros((len(greens), n_in_lanes))
+    for p, state in enumerate(greens):
+        for i, c in enumerate(state[:n_links]):
+            lane = link_in[i]
+            if lane < 0:
+                continue
+            if c == "G":
+                served[p, lane] += 1.0
+            elif c == "g":
+                served[p, lane] += 0.5
+    served /= np.maximum(1.0, n_links_of_lane)[None, :]
+    return served

@@ -30,7 +30,7 @@ def _package_version() -> str:
         return "0+unknown"
 
 
-def _print_version(ctx: click.Context, _param: click.Parameter, value: bool) -> None:
+def _print_version(ctx: click.Context, _param: click.Parameter, value: bool) -> None:  # noqa: FBT001  click callback
     """``--version``: looked up only when asked (reading package metadata costs start time)."""
     if not value or ctx.resilient_parsing:
         return
@@ -116,6 +116,7 @@ class KnotenGroup(click.Group):
             formatter.write_dl(rows)
 
     def main(self, *args: Any, **kwargs: Any) -> Any:
+        """Run the command line; every failure ends as one line on stderr and an exit code."""
         debug = "--debug" in (args[0] if args and args[0] is not None else sys.argv[1:])
         kwargs["standalone_mode"] = False
         try:

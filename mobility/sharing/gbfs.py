@@ -131,7 +131,7 @@ def _text(value: Any) -> str | None:
     return str(value)
 
 
-def _bool(value: Any, default: bool) -> bool:
+def _bool(value: Any, *, default: bool) -> bool:
     if value is None:
         return default
     if isinstance(value, bool):
@@ -418,8 +418,8 @@ def _vehicles(parts: _Parts, doc: Mapping[str, Any], file: str, key: str) -> Non
                 else ("bicycle" if not parts.vehicle_types else "other"),
                 propulsion=vtype.propulsion if vtype else ("human" if not parts.vehicle_types else "unknown"),
                 station_id=None if station_id is None else str(station_id),
-                is_reserved=_bool(item.get("is_reserved"), False),
-                is_disabled=_bool(item.get("is_disabled"), False),
+                is_reserved=_bool(item.get("is_reserved"), default=False),
+                is_disabled=_bool(item.get("is_disabled"), default=False),
                 current_range_m=_num(item.get("current_range_meters")),
                 last_reported=parse_timestamp(item.get("last_reported")),
                 home_station_id=None if home is None else str(home),
@@ -430,19 +430,19 @@ def _vehicles(parts: _Parts, doc: Mapping[str, Any], file: str, key: str) -> Non
 def _rule(rule: Mapping[str, Any]) -> GeofencingRule:
     ids = rule.get("vehicle_type_ids", rule.get("vehicle_type_id")) or ()
     if "ride_allowed" in rule:  # 2.x: one flag for starting and ending a ride
-        start = end = _bool(rule.get("ride_allowed"), True)
+        start = end = _bool(rule.get("ride_allowed"), default=True)
     else:
-        start = _bool(rule.get("ride_start_allowed"), True)
-        end = _bool(rule.get("ride_end_allowed"), True)
+        start = _bool(rule.get("ride_start_allowed"), default=True)
+        end = _bool(rule.get("ride_end_allowed"), default=True)
     return GeofencingRule(
         vehicle_type_ids=tuple(str(i) for i in ids) if isinstance(ids, list) else (),
         ride_start_allowed=start,
         ride_end_allowed=end,
-        ride_through_allowed=_bool(rule.get("ride_through_allowed"), True),
+        ride_through_allowed=_bool(rule.get("ride_through_allowed"), default=True),
         maximum_speed_kph=_num(rule.get("maximum_speed_kph")),
         station_parking=None
         if rule.get("station_parking") is None
-        else _bool(rule.get("station_parking"), False),
+        else _bool(rule.get("station_parking"), default=False),
     )
 
 
@@ -475,7 +475,7 @@ def _pricing(parts: _Parts, doc: Mapping[str, Any], file: str) -> None:
                 name=_text(item.get("name")) or "",
                 currency=str(item.get("currency", "")),
                 price=_num(item.get("price")) or 0.0,
-                is_taxable=_bool(item.get("is_taxable"), False),
+                is_taxable=_bool(item.get("is_taxable"), default=False),
             )
         )
 
@@ -504,11 +504,11 @@ def _station(
         vehicles_available=per_type,
         num_docks_available=None if docks is None else _int(docks),
         # Without a status the station is not known to rent or take back anything.
-        is_renting=_bool(status.get("is_renting"), bool(status)),
-        is_returning=_bool(status.get("is_returning"), bool(status)),
-        is_installed=_bool(status.get("is_installed"), True),
+        is_renting=_bool(status.get("is_renting"), default=bool(status)),
+        is_returning=_bool(status.get("is_returning"), default=bool(status)),
+        is_installed=_bool(status.get("is_installed"), default=True),
         capacity=None if info.get("capacity") is None else _int(info.get("capacity")),
-        is_virtual=_bool(info.get("is_virtual_station"), False),
+        is_virtual=_bool(info.get("is_virtual_station"), default=False),
         last_reported=parse_timestamp(status.get("last_reported")),
     )
 

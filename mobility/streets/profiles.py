@@ -90,7 +90,8 @@ class WayRule:
 NO_WAY = WayRule(False, False, 0.0)
 
 
-def _access(tags: Mapping[str, str], profile: str, default: bool) -> bool:
+def _access(tags: Mapping[str, str], profile: str, *, default: bool) -> bool:
+    """Whether ``profile`` may pass by the access tags (the most specific one wins), else ``default``."""
     allowed = default
     for key in _ACCESS_KEYS[profile]:
         value = tags.get(key)
@@ -168,13 +169,13 @@ def way_rule(tags: Mapping[str, str], profile: str) -> WayRule:
             default = False
         if tags.get("sidewalk") in ("separate",) and highway in ("primary", "trunk", "secondary"):
             default = True
-        if not _access(tags, "walk", default):
+        if not _access(tags, "walk", default=default):
             return NO_WAY
         one = _oneway(tags, "oneway:foot")
         return WayRule(one >= 0, one <= 0, 1.0)
     if profile == "bike":
         default = highway in BIKE_HIGHWAYS and tags.get("motorroad") != "yes"
-        if not _access(tags, "bike", default) or (highway == "steps" and tags.get("bicycle") is None):
+        if not _access(tags, "bike", default=default) or (highway == "steps" and tags.get("bicycle") is None):
             return NO_WAY
         one = _car_oneway(tags, highway)
         if tags.get("oneway:bicycle") is not None:
@@ -184,7 +185,7 @@ def way_rule(tags: Mapping[str, str], profile: str) -> WayRule:
         return WayRule(one >= 0, one <= 0, BIKE_SPEED_MPS)
     if profile == "car":
         default = highway in CAR_HIGHWAYS
-        if not _access(tags, "car", default):
+        if not _access(tags, "car", default=default):
             return NO_WAY
         kmh = parse_maxspeed_kmh(tags.get("maxspeed")) or CAR_SPEED_KMH.get(highway, 30.0)
         one = _car_oneway(tags, highway)
@@ -208,13 +209,4 @@ def node_blocks(tags: Mapping[str, str], profile: str) -> bool:
         blocked = barrier in BIKE_BARRIERS
     else:
         blocked = False
-    for key in _ACCESS_KEYS[profile]:
-        value = tags.get(key)
-        if value is None:
-            continue
-        value = value.split(";")[0].strip()
-        if value in _DENY:
-            blocked = True
-        elif value in _ALLOW:
-            blocked = False
-    return blocked
+    return not _access(tags, profile, default=not blocked)  # access tags decide over the barrier kind

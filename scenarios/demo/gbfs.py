@@ -131,6 +131,113 @@ def _write_system(
     _write(folder, "gbfs", _gbfs_index(system_id, feeds, now))
 
 
+def _station_information(st: SharingStation, **extra: Any) -> dict[str, Any]:
+    """A station's ``station_information`` entry: what every system says, then ``extra``."""
+    lat, lon = to_lat_lon(st.x_m, st.y_m)
+    return {
+        "station_id": st.station_id,
+        "name": _text(st.name),
+        "lat": lat,
+        "lon": lon,
+        "address": f"{st.name}, Knotenstadt",
+        "capacity": st.capacity,
+        "is_virtual_station": False,
+        **extra,
+    }
+
+
+def _vehicle_type(
+    type_id: str,
+    form_factor: str,
+    propulsion: str,
+    name: str,
+    *,
+    plan_id: str,
+    return_constraint: str,
+    accessories: list[str] | None = None,
+    **specs: Any,
+) -> dict[str, Any]:
+    """A ``vehicle_types`` entry with one pricing plan; ``specs`` (speed, range, power) in order."""
+    entry = {
+        "vehicle_type_id": type_id,
+        "form_factor": form_factor,
+        "propulsion_type": propulsion,
+        "name": _text(name),
+        "wheel_count": 4 if form_factor == "car" else 2,
+        **specs,
+        "return_constraint": return_constraint,
+    }
+    if accessories is not None:
+        entry["vehicle_accessories"] = accessories
+    entry["default_pricing_plan_id"] = plan_id
+    entry["pricing_plan_ids"] = [plan_id]
+    return entry
+
+
+def _pricing_plan(
+    plan_id: str, name: str, price_eur: float, description: str, **pricing: list[dict[str, float]]
+) -> dict[str, Any]:
+    """A ``system_pricing_plans`` entry (taxable, in euros); ``pricing``: per-minute, per-km segments."""
+    return {
+        "plan_id": plan_id,
+        "name": _text(name),
+        "currency": "EUR",
+        "price": price_eur,
+        "is_taxable": True,
+        "description": _text(description),
+        **pricing,
+    }
+
+
+def _segment(start: int, rate_eur: float, interval: int) -> list[dict[str, float]]:
+    """One pricing segment: ``rate_eur`` per started ``interval`` (minutes or km) from ``start`` on."""
+    return [{"start": start, "rate": rate_eur, "interval": interval}]
+
+
+def _bike_types() -> list[dict[str, Any]]:
+    """KnotenRad's vehicle types: city bikes and pedelecs."""
+    return [
+        _vehicle_type(
+            "bike",
+            "bicycle",
+            "human",
+            "KnotenRad Stadtrad",
+            plan_id="rad-basis",
+            return_constraint="any_station",
+        ),
+        _vehicle_type(
+            "ebike",
+            "bicycle",
+            "electric_assist",
+            "KnotenRad Pedelec",
+            plan_id="rad-pedelec",
+            return_constraint="any_station",
+            max_permitted_speed=25,
+            max_range_meters=60000.0,
+        ),
+    ]
+
+
+def _bike_plans() -> list[dict[str, Any]]:
+    """KnotenRad's pricing plans."""
+    return [
+        _pricing_plan(
+            "rad-basis",
+            "Basistarif",
+            0.0,
+            "1 € je angefangene 30 Minuten (fiktiv).",
+            per_min_pricing=_segment(0, 1.0, 30),
+        ),
+        _pricing_plan(
+            "rad-pedelec",
+            "Pedelec",
+            1.0,
+            "1 € Entsperren, dann 0,10 € je Minute (fiktiv).",
+            per_min_pricing=_segment(0, 0.1, 1),
+        ),
+    ]
+
+
 def _docked_bikes(city: City, rng: random.Random, now: datetime, folder: Path) -> dict[str, int]:
     system_id = "knotenrad"
     folder.mkdir(parents=True, exist_ok=True)
@@ -152,46 +259,12 @@ def _docked_bikes(city: City, rng: random.Random, now: datetime, folder: Path) -
             ("station_2", "Am Hauptbahnhof Ost", 12),
         ],
     )
-    types = [
-        {
-            "vehicle_type_id": "bike",
-            "form_factor": "bicycle",
-            "propulsion_type": "human",
-            "name": _text("KnotenRad Stadtrad"),
-            "wheel_count": 2,
-            "return_constraint": "any_station",
-            "default_pricing_plan_id": "rad-basis",
-            "pricing_plan_ids": ["rad-basis"],
-        },
-        {
-            "vehicle_type_id": "ebike",
-            "form_factor": "bicycle",
-            "propulsion_type": "electric_assist",
-            "name": _text("KnotenRad Pedelec"),
-            "wheel_count": 2,
-            "max_permitted_speed": 25,
-            "max_range_meters": 60000.0,
-            "return_constraint": "any_station",
-            "default_pricing_plan_id": "rad-pedelec",
-            "pricing_plan_ids": ["rad-pedelec"],
-        },
-    ]
+    types = _bike_types()
     info: list[dict[str, Any]] = []
     status: list[dict[str, Any]] = []
     for st in stations:
-        lat, lon = to_lat_lon(st.x_m, st.y_m)
-        info.append(
-            {
-                "station_id": st.station_id,
-                "name": _text(st.name),
-                "lat": lat,
-                "lon": lon,
-                "address": f"{st.name}, Knotenstadt",
-                "capacity": st.capacity,
-                "is_virtual_station": False,
-                "vehicle_docks_capacity": [{"vehicle_type_ids": ["bike", "ebike"], "count": st.capacity}],
-            }
-        )
+        docks = [{"vehicle_type_ids": ["bike", "ebike"], "count": st.capacity}]
+        info.append(_station_information(st, vehicle_docks_capacity=docks))
         disabled_docks = 1 if rng.random() < 0.15 else 0
         bikes = rng.randint(0, st.capacity - disabled_docks)
         ebikes = rng.randint(0, bikes // 3)
@@ -215,26 +288,7 @@ def _docked_bikes(city: City, rng: random.Random, now: datetime, folder: Path) -
                 "last_reported": rfc3339(now - timedelta(seconds=rng.randint(5, 240))),
             }
         )
-    plans = [
-        {
-            "plan_id": "rad-basis",
-            "name": _text("Basistarif"),
-            "currency": "EUR",
-            "price": 0.0,
-            "is_taxable": True,
-            "description": _text("1 € je angefangene 30 Minuten (fiktiv)."),
-            "per_min_pricing": [{"start": 0, "rate": 1.0, "interval": 30}],
-        },
-        {
-            "plan_id": "rad-pedelec",
-            "name": _text("Pedelec"),
-            "currency": "EUR",
-            "price": 1.0,
-            "is_taxable": True,
-            "description": _text("1 € Entsperren, dann 0,10 € je Minute (fiktiv)."),
-            "per_min_pricing": [{"start": 0, "rate": 0.1, "interval": 1}],
-        },
-    ]
+    plans = _bike_plans()
     _write_system(
         folder,
         system_id,
@@ -254,18 +308,16 @@ def _free_floating_scooters(rng: random.Random, now: datetime, folder: Path) -> 
     system_id = "knotenscoot"
     folder.mkdir(parents=True, exist_ok=True)
     types = [
-        {
-            "vehicle_type_id": "escooter",
-            "form_factor": "scooter_standing",
-            "propulsion_type": "electric",
-            "name": _text("Knoten E-Scooter"),
-            "wheel_count": 2,
-            "max_permitted_speed": 20,
-            "max_range_meters": 30000.0,
-            "return_constraint": "free_floating",
-            "default_pricing_plan_id": "scoot-minute",
-            "pricing_plan_ids": ["scoot-minute"],
-        }
+        _vehicle_type(
+            "escooter",
+            "scooter_standing",
+            "electric",
+            "Knoten E-Scooter",
+            plan_id="scoot-minute",
+            return_constraint="free_floating",
+            max_permitted_speed=20,
+            max_range_meters=30000.0,
+        )
     ]
     vehicles = []
     for n in range(1, 41):
@@ -287,15 +339,13 @@ def _free_floating_scooters(rng: random.Random, now: datetime, folder: Path) -> 
             }
         )
     plans = [
-        {
-            "plan_id": "scoot-minute",
-            "name": _text("Minutentarif"),
-            "currency": "EUR",
-            "price": 1.0,
-            "is_taxable": True,
-            "description": _text("1 € Entsperren, dann 0,19 € je Minute (fiktiv)."),
-            "per_min_pricing": [{"start": 0, "rate": 0.19, "interval": 1}],
-        }
+        _pricing_plan(
+            "scoot-minute",
+            "Minutentarif",
+            1.0,
+            "1 € Entsperren, dann 0,19 € je Minute (fiktiv).",
+            per_min_pricing=_segment(0, 0.19, 1),
+        )
     ]
     _write_system(
         folder,
@@ -309,6 +359,93 @@ def _free_floating_scooters(rng: random.Random, now: datetime, folder: Path) -> 
         },
     )
     return {"stations": 0, "vehicles": len(vehicles)}
+
+
+def _car_types() -> list[dict[str, Any]]:
+    """KnotenCar's vehicle types: station-based electric and petrol cars, free-floating e-cars."""
+    comfort = ["air_conditioning", "automatic", "navigation"]
+    return [
+        _vehicle_type(
+            "ecar",
+            "car",
+            "electric",
+            "Kompakt-Elektroauto",
+            plan_id="car-station",
+            return_constraint="roundtrip_station",
+            accessories=comfort,
+            max_permitted_speed=150,
+            max_range_meters=320000.0,
+            rated_power=100000,
+        ),
+        _vehicle_type(
+            "car",
+            "car",
+            "combustion",
+            "Kleinwagen (Benzin)",
+            plan_id="car-station",
+            return_constraint="roundtrip_station",
+            accessories=["air_conditioning", "manual"],
+            max_permitted_speed=160,
+            max_range_meters=600000.0,
+        ),
+        _vehicle_type(
+            "ecar-flex",
+            "car",
+            "electric",
+            "Elektroauto Flex",
+            plan_id="car-flex",
+            return_constraint="free_floating",
+            accessories=list(comfort),
+            max_permitted_speed=150,
+            max_range_meters=400000.0,
+        ),
+    ]
+
+
+def _car_plans() -> list[dict[str, Any]]:
+    """KnotenCar's pricing plans: station-based and flex."""
+    return [
+        _pricing_plan(
+            "car-station",
+            "Stationstarif",
+            0.0,
+            "3 € je Stunde plus 0,25 € je km (fiktiv).",
+            per_min_pricing=_segment(0, 3.0, 60),
+            per_km_pricing=_segment(0, 0.25, 1),
+        ),
+        _pricing_plan(
+            "car-flex",
+            "Flextarif",
+            0.0,
+            "0,29 € je Minute, 50 km inklusive (fiktiv).",
+            per_min_pricing=_segment(0, 0.29, 1),
+            per_km_pricing=_segment(50, 0.29, 1),
+        ),
+    ]
+
+
+def _flex_cars(rng: random.Random, now: datetime, *, first_number: int, count: int) -> list[dict[str, Any]]:
+    """Free-floating e-cars parked at random within 1 km of the centre, numbered on from ``first_number``."""
+    vehicles = []
+    for n_vehicle in range(first_number, first_number + count):
+        x, y = _random_point(rng, 1000.0)
+        lat, lon = to_lat_lon(x, y)
+        fill = rng.uniform(0.15, 1.0)
+        vehicles.append(
+            {
+                "vehicle_id": f"kc-{n_vehicle:03d}",
+                "lat": lat,
+                "lon": lon,
+                "is_reserved": False,
+                "is_disabled": False,
+                "vehicle_type_id": "ecar-flex",
+                "current_range_meters": round(400000.0 * fill, 1),
+                "current_fuel_percent": round(fill, 2),
+                "pricing_plan_id": "car-flex",
+                "last_reported": rfc3339(now - timedelta(seconds=rng.randint(10, 600))),
+            }
+        )
+    return vehicles
 
 
 def _car_sharing(city: City, rng: random.Random, now: datetime, folder: Path) -> dict[str, int]:
@@ -325,67 +462,14 @@ def _car_sharing(city: City, rng: random.Random, now: datetime, folder: Path) ->
             ("grid_2_0", "Oststraße", 2),
         ],
     )
-    types = [
-        {
-            "vehicle_type_id": "ecar",
-            "form_factor": "car",
-            "propulsion_type": "electric",
-            "name": _text("Kompakt-Elektroauto"),
-            "wheel_count": 4,
-            "max_permitted_speed": 150,
-            "max_range_meters": 320000.0,
-            "rated_power": 100000,
-            "return_constraint": "roundtrip_station",
-            "vehicle_accessories": ["air_conditioning", "automatic", "navigation"],
-            "default_pricing_plan_id": "car-station",
-            "pricing_plan_ids": ["car-station"],
-        },
-        {
-            "vehicle_type_id": "car",
-            "form_factor": "car",
-            "propulsion_type": "combustion",
-            "name": _text("Kleinwagen (Benzin)"),
-            "wheel_count": 4,
-            "max_permitted_speed": 160,
-            "max_range_meters": 600000.0,
-            "return_constraint": "roundtrip_station",
-            "vehicle_accessories": ["air_conditioning", "manual"],
-            "default_pricing_plan_id": "car-station",
-            "pricing_plan_ids": ["car-station"],
-        },
-        {
-            "vehicle_type_id": "ecar-flex",
-            "form_factor": "car",
-            "propulsion_type": "electric",
-            "name": _text("Elektroauto Flex"),
-            "wheel_count": 4,
-            "max_permitted_speed": 150,
-            "max_range_meters": 400000.0,
-            "return_constraint": "free_floating",
-            "vehicle_accessories": ["air_conditioning", "automatic", "navigation"],
-            "default_pricing_plan_id": "car-flex",
-            "pricing_plan_ids": ["car-flex"],
-        },
-    ]
+    types = _car_types()
     info: list[dict[str, Any]] = []
     status: list[dict[str, Any]] = []
     vehicles: list[dict[str, Any]] = []
     n_vehicle = 0
     for st in stations:
-        lat, lon = to_lat_lon(st.x_m, st.y_m)
-        info.append(
-            {
-                "station_id": st.station_id,
-                "name": _text(st.name),
-                "lat": lat,
-                "lon": lon,
-                "address": f"{st.name}, Knotenstadt",
-                "capacity": st.capacity,
-                "is_virtual_station": False,
-                "parking_type": "parking_lot",
-                "vehicle_types_capacity": [{"vehicle_type_ids": ["ecar", "car"], "count": st.capacity}],
-            }
-        )
+        places = [{"vehicle_type_ids": ["ecar", "car"], "count": st.capacity}]
+        info.append(_station_information(st, parking_type="parking_lot", vehicle_types_capacity=places))
         parked = {"ecar": 0, "car": 0}
         for _ in range(rng.randint(1, st.capacity)):
             n_vehicle += 1
@@ -419,47 +503,8 @@ def _car_sharing(city: City, rng: random.Random, now: datetime, folder: Path) ->
                 "last_reported": rfc3339(now - timedelta(seconds=rng.randint(10, 300))),
             }
         )
-    for _ in range(8):
-        n_vehicle += 1
-        x, y = _random_point(rng, 1000.0)
-        lat, lon = to_lat_lon(x, y)
-        fill = rng.uniform(0.15, 1.0)
-        vehicles.append(
-            {
-                "vehicle_id": f"kc-{n_vehicle:03d}",
-                "lat": lat,
-                "lon": lon,
-                "is_reserved": False,
-                "is_disabled": False,
-                "vehicle_type_id": "ecar-flex",
-                "current_range_meters": round(400000.0 * fill, 1),
-                "current_fuel_percent": round(fill, 2),
-                "pricing_plan_id": "car-flex",
-                "last_reported": rfc3339(now - timedelta(seconds=rng.randint(10, 600))),
-            }
-        )
-    plans = [
-        {
-            "plan_id": "car-station",
-            "name": _text("Stationstarif"),
-            "currency": "EUR",
-            "price": 0.0,
-            "is_taxable": True,
-            "description": _text("3 € je Stunde plus 0,25 € je km (fiktiv)."),
-            "per_min_pricing": [{"start": 0, "rate": 3.0, "interval": 60}],
-            "per_km_pricing": [{"start": 0, "rate": 0.25, "interval": 1}],
-        },
-        {
-            "plan_id": "car-flex",
-            "name": _text("Flextarif"),
-            "currency": "EUR",
-            "price": 0.0,
-            "is_taxable": True,
-            "description": _text("0,29 € je Minute, 50 km inklusive (fiktiv)."),
-            "per_min_pricing": [{"start": 0, "rate": 0.29, "interval": 1}],
-            "per_km_pricing": [{"start": 50, "rate": 0.29, "interval": 1}],
-        },
-    ]
+    vehicles += _flex_cars(rng, now, first_number=n_vehicle + 1, count=8)
+    plans = _car_plans()
     _write_system(
         folder,
         system_id,

@@ -47,6 +47,7 @@ def _csv(header: Sequence[str], rows: Iterable[Sequence[object]]) -> bytes:
     return buf.getvalue().encode("utf-8")
 
 
+# Long but flat: one short, independent block per GTFS file, in the order of the GTFS reference.
 def gtfs_tables(plan: TransitPlan, build_date: date, seed: int) -> dict[str, bytes]:
     """All GTFS files of the demo feed as CSV bytes, keyed by file name."""
     start, end = feed_period(build_date)

@@ -45,12 +45,17 @@ def _rfc3339(t: dt.datetime) -> str:
     return t.replace(microsecond=0).isoformat()
 
 
-def moving_station_status(doc: dict[str, Any], seed: int, now: dt.datetime) -> dict[str, Any]:
-    """``station_status`` at ``now``: vehicles taken and returned, docks following."""
+def _gbfs_at(doc: dict[str, Any], now: dt.datetime) -> tuple[dict[str, Any], dt.datetime, int]:
+    """A copy of the GBFS document ``doc`` updated at the step of ``now``, that step's time and number."""
     t = _stamp(now, STEP_S)
-    minute = int(t.timestamp()) // STEP_S
     out = copy.deepcopy(doc)
     out["last_updated"] = _rfc3339(t)
+    return out, t, int(t.timestamp()) // STEP_S
+
+
+def moving_station_status(doc: dict[str, Any], seed: int, now: dt.datetime) -> dict[str, Any]:
+    """``station_status`` at ``now``: vehicles taken and returned, docks following."""
+    out, t, minute = _gbfs_at(doc, now)
     for st in out["data"]["stations"]:
         sid = st["station_id"]
         types = st.get("vehicle_types_available") or []
@@ -77,10 +82,7 @@ def moving_station_status(doc: dict[str, Any], seed: int, now: dt.datetime) -> d
 
 def moving_vehicle_status(doc: dict[str, Any], seed: int, now: dt.datetime) -> dict[str, Any]:
     """``vehicle_status`` at ``now``: free-floating vehicles move, some are reserved a while."""
-    t = _stamp(now, STEP_S)
-    minute = int(t.timestamp()) // STEP_S
-    out = copy.deepcopy(doc)
-    out["last_updated"] = _rfc3339(t)
+    out, t, minute = _gbfs_at(doc, now)
     for v in out["data"]["vehicles"]:
         vid = v["vehicle_id"]
         v["is_reserved"] = unit(seed, vid, minute // 5, "reserved") < 0.1

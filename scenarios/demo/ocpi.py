@@ -92,7 +92,7 @@ def evse_specs(location_id: str) -> list[EvseSpec]:
     raise KeyError(location_id)
 
 
-def _connector(kw: float, dc: bool, now: datetime) -> dict[str, Any]:
+def _connector(kw: float, now: datetime, *, dc: bool) -> dict[str, Any]:
     if dc:
         voltage, amperage = 500, round(kw * 1000 / 500)
         standard, fmt, power_type = "IEC_62196_T2_COMBO", "CABLE", "DC"
@@ -133,7 +133,7 @@ def build_locations(city: City, seed: int, now: datetime) -> list[dict[str, Any]
                     "evse_id": spec.uid,
                     "status": rng.choices(statuses, weights)[0],
                     "capabilities": caps,
-                    "connectors": [_connector(spec.power_kw, spec.dc, now)],
+                    "connectors": [_connector(spec.power_kw, now, dc=spec.dc)],
                     "coordinates": {"latitude": f"{e_lat:.6f}", "longitude": f"{e_lon:.6f}"},
                     "physical_reference": str(n),
                     "floor_level": "-1" if parking == "PARKING_GARAGE" else "0",

@@ -34,6 +34,7 @@ class ActuatedController(Controller):
     name: ClassVar[str] = "actuated"
 
     def prepare(self, ctx: RunContext) -> list[Path]:
+        """Write the actuated programs (the static phases with min/max durations) as a tlLogic file."""
         programs = {}
         for inter in ctx.intersections:
             phases = []
@@ -58,6 +59,7 @@ class WebsterController(Controller):
     needs_flows: ClassVar[bool] = True
 
     def prepare(self, ctx: RunContext) -> list[Path]:
+        """Write each intersection's Webster plan (from the measured flows) as a tlLogic file."""
         if ctx.flows_veh_h is None:
             raise ControllerError("webster needs measured flows (a calibration run)")
         programs = {}
@@ -74,6 +76,7 @@ class PlanController(Controller):
     name: ClassVar[str] = "plan"
 
     def prepare(self, ctx: RunContext) -> list[Path]:
+        """The given plan file, unchanged."""
         plan = ctx.params.get("plan_file")
         if not plan or not Path(plan).is_file():
             raise ControllerError(f"plan controller: plan file not found: {plan}")

@@ -121,10 +121,13 @@ def _queue_loop_py(
 
 @lru_cache(maxsize=1)
 def _queue_loop() -> Any:
-    """The queue loop compiled with numba (on first use; cached on disk)."""
+    """The queue loop compiled with numba (on first use; cached on disk where a folder is writable)."""
     from numba import njit
 
-    return njit(cache=True)(_queue_loop_py)
+    try:
+        return njit(cache=True)(_queue_loop_py)
+    except RuntimeError:  # numba: "cannot cache function ...: no locator available"
+        return njit(_queue_loop_py)
 
 
 def simulate_plans(
@@ -343,6 +346,7 @@ class KnotenController(Controller):
         self._down_key: dict[str, str] = {}  # exit lane -> outflow key of the signal it leads to
 
     def prepare(self, ctx: RunContext) -> list[Path]:
+        """Take parameter overrides from the run spec; write the detector file the controller reads."""
         overrides = {f.name: ctx.params[f.name] for f in fields(KnotenParams) if f.name in ctx.params}
         if overrides:  # settings from the run spec (experiments), typed like the defaults
             typed = {k: type(getattr(self.params, k))(v) for k, v in overrides.items()}
@@ -354,6 +358,7 @@ class KnotenController(Controller):
         return [path]
 
     def start(self, sim: Any, ctx: RunContext) -> None:
+        """Compile the queue model, then set up one decision node per intersection."""
         one = np.zeros((1, 1))
         _queue_loop()(np.zeros((1, 1, 1)), np.zeros(1), one, 0.0, np.zeros(1), one)  # compile before timing
         now = float(sim.simulation.getTime())
@@ -603,6 +608,7 @@ class KnotenController(Controller):
         return starving_phase(node.inter.served, node.main, lane_red, waiting, p.max_red_s)
 
     def step(self, sim: Any, now_s: float) -> None:
+        """Advance every intersection by one simulation step, deciding where a decision is due."""
         p = self.params
         for node in self.nodes:
             d = node.driver

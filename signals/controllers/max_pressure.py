@@ -86,6 +86,7 @@ class MaxPressureController(Controller):
         self._spans: dict[str, list[tuple[str, float]]] = {}
 
     def start(self, sim: Any, ctx: RunContext) -> None:
+        """Take parameter overrides from the run spec and set up one phase driver per intersection."""
         for key in ("period_s", "min_green_s", "max_red_s", "range_m"):  # overrides from the run spec
             if key in ctx.params:
                 setattr(self, key, float(ctx.params[key]))
@@ -131,6 +132,7 @@ class MaxPressureController(Controller):
         )
 
     def step(self, sim: Any, now_s: float) -> None:
+        """At each decision time, give green to the phase with the highest pressure."""
         for k, d in enumerate(self.drivers):
             if not d.tick(sim, now_s):
                 continue

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 import subprocess
 import sys
 from pathlib import Path
@@ -80,6 +81,31 @@ def test_top_level_help_imports_no_capability() -> None:
     assert result.returncode == 0, result.stderr
     assert "Commands:" in result.stdout
     assert result.stdout.strip().splitlines()[-1] == "[]"
+
+
+def test_cached_route_off_a_terminal_imports_no_gtfs_reader_spatial_index_or_rich(tmp_path: Path) -> None:
+    # a route on a cached timetable reads the cache: pandas and gtfs-kit (the GTFS readers),
+    # scipy.spatial (footpaths) and rich (progress bars, stderr is a pipe here) stay unloaded
+    feed = Path(__file__).resolve().parents[1] / "fixtures" / "gtfs" / "riding"
+    args = ["route", "--gtfs", str(feed), "--cache-dir", str(tmp_path), "--date", "2024-03-04"]
+    args += ["--from", "A", "--to", "C", "--depart", "07:55:00"]
+    code = (
+        "import sys\n"
+        "from api.cli import main\n"
+        f"main({args!r})\n"
+        "heavy = ('pandas', 'gtfs_kit', 'scipy.spatial', 'rich')\n"
+        "print(sorted(m for m in heavy if m in sys.modules))\n"
+    )
+    env = {k: v for k, v in os.environ.items() if k not in ("FORCE_COLOR", "TTY_COMPATIBLE")}
+    first = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=600, env=env)
+    assert first.returncode == 0, first.stderr
+    assert "pandas" in first.stdout.strip().splitlines()[-1]  # the first run builds the timetable
+    cached = subprocess.run(
+        [sys.executable, "-c", code], capture_output=True, text=True, timeout=600, env=env
+    )
+    assert cached.returncode == 0, cached.stderr
+    assert "1. depart" in cached.stdout
+    assert cached.stdout.strip().splitlines()[-1] == "[]"
 
 
 def test_domain_error_is_one_line_with_exit_1(run_cli: RunCli, tmp_path: Path) -> None:

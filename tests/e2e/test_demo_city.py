@@ -17,6 +17,7 @@ from typing import Any
 
 import pytest
 
+from charging.ocpi import EVSE_STATUSES
 from scenarios.demo import GBFS_SYSTEMS, HUB_OCPI_LOCATION_ID, HUB_STOP_ID, DemoCity, build_demo_city
 from scenarios.demo.sumo import find_sumo
 
@@ -96,17 +97,6 @@ OCPI_CONNECTOR_REQUIRED = {
     "max_voltage",
     "max_amperage",
     "last_updated",
-}
-OCPI_STATUSES = {
-    "AVAILABLE",
-    "BLOCKED",
-    "CHARGING",
-    "INOPERATIVE",
-    "OUTOFORDER",
-    "PLANNED",
-    "REMOVED",
-    "RESERVED",
-    "UNKNOWN",
 }
 EVSE_ID_PATTERN = re.compile(r"^[A-Z]{2}\*?[A-Z0-9]{3}\*?E[A-Z0-9*]{1,30}$")
 SESSION_COLUMNS = ["session_id", "evse_id", "arrival", "departure", "energy_kwh", "max_kw"]
@@ -361,7 +351,7 @@ def test_ocpi_locations_use_exactly_the_2_2_1_field_names(demo_city: DemoCity) -
         _aware(loc["last_updated"])
         for evse in loc["evses"]:
             assert OCPI_EVSE_REQUIRED <= set(evse) <= OCPI_EVSE_FIELDS
-            assert evse["status"] in OCPI_STATUSES and EVSE_ID_PATTERN.match(evse["evse_id"])
+            assert evse["status"] in EVSE_STATUSES and EVSE_ID_PATTERN.match(evse["evse_id"])
             for connector in evse["connectors"]:
                 assert OCPI_CONNECTOR_REQUIRED <= set(connector) <= OCPI_CONNECTOR_FIELDS
 

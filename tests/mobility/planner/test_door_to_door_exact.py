@@ -9,7 +9,6 @@ traveller reaches its stop.
 from __future__ import annotations
 
 import datetime as dt
-import random
 from pathlib import Path
 
 import numpy as np
@@ -21,6 +20,7 @@ from mobility.planner.itinerary import TRANSIT_MODES
 from mobility.planner.plan import Planner
 from mobility.planner.query import PlanQuery
 from mobility.streets.cache import load_network
+from tests.mobility.planner.door_queries import random_door_queries
 from tests.mobility.planner.door_reference import DoorReference
 
 HEL = ("helsinki_centre.osm.pbf", "hsl_helsinki_centre_2022.gtfs.zip", dt.date(2022, 2, 22))
@@ -29,21 +29,6 @@ CASES = {  # osm, gtfs, date, queries, walk speed, max walk per access/egress
     "helsinki": (*HEL, 25, 1.2, 1500.0),
     "helsinki_slow_walker": (*HEL, 20, 0.9, 800.0),
 }
-
-
-def _queries(planner: Planner, n: int, seed: int) -> list[tuple[float, float, float, float, int]]:
-    """Random places in the box of the linked stops (where transit can matter), random times."""
-    assert planner.links is not None and planner.tt is not None
-    linked = planner.links.linked
-    lat, lon = planner.tt.stop_lat[linked], planner.tt.stop_lon[linked]
-    rng = random.Random(seed)
-    out = []
-    while len(out) < n:
-        a = (rng.uniform(lat.min(), lat.max()), rng.uniform(lon.min(), lon.max()))
-        b = (rng.uniform(lat.min(), lat.max()), rng.uniform(lon.min(), lon.max()))
-        if planner.streets.try_anchor(*a, "walk") and planner.streets.try_anchor(*b, "walk"):
-            out.append((*a, *b, rng.randrange(6 * 3600, 22 * 3600, 7)))
-    return out
 
 
 @pytest.mark.slow
@@ -57,7 +42,7 @@ def test_door_to_door_matches_brute_force_reference(city: str, shared_data: Path
                         max_walk_m=max_walk)  # fmt: skip
     worse = []
     transit_wins = 0
-    for flat, flon, tlat, tlon, t in _queries(planner, n, seed=7):
+    for flat, flon, tlat, tlon, t in random_door_queries(planner, n, seed=7):
         when = planner.at(t)
         q = PlanQuery(flat, flon, tlat, tlon, when, walk_speed_mps=speed, max_walk_m=max_walk)
         got, rides = planner.earliest(q)
