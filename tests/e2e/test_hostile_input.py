@@ -20,6 +20,9 @@ import pytest
 from tests.api.fuzz_helpers import Server, knoten_server, peak_rss_bytes
 
 PLAN = "/api/v1/charging/plan"
+#: far below what solving would take (a 52-million-slot horizon runs out of memory after a minute),
+#: far above a refusal on a loaded machine: a bound that catches a hang, not a speed target
+HANG_S = 15.0
 SESSION = {
     "session_id": "a",
     "evse_id": "E1",
@@ -77,7 +80,8 @@ def _assert_problem(
     assert content_type.startswith("application/problem+json")
     assert doc["status"] == status
     assert (doc["field"], doc["limit"]) == (field, limit)
-    assert took_s < 1.0
+    # answered at once, not after a solve (the 1 s figure is measured in benchmarks/fuzz.py)
+    assert took_s < HANG_S
     return doc
 
 
@@ -146,13 +150,14 @@ def test_held_back_hostile_bodies_are_4xx_problems(server: Server, data: bytes, 
     got, content_type, doc, took_s = _post(server, data)
     assert (got, doc["status"]) == (status, status), doc
     assert content_type.startswith("application/problem+json")
-    assert took_s < 1.0
+    # answered at once, not after a solve (the 1 s figure is measured in benchmarks/fuzz.py)
+    assert took_s < HANG_S
 
 
 def test_thousands_of_bad_items_get_a_short_answer(server: Server) -> None:
     sessions = [dict(SESSION, session_id=i, energy_kwh="x", max_kw=None) for i in range(2000)]
     got, _, doc, took_s = _post(server, json.dumps(_body(sessions)).encode())
-    assert got == 400 and took_s < 1.0
+    assert got == 400 and took_s < HANG_S
     assert len(doc["errors"]) == 21 and doc["errors"][-1]["message"] == "6000 errors in all"
 
 
