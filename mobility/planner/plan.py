@@ -116,6 +116,8 @@ class Planner:
         #: stops near each sharing station: (lat, lon, max_m, speed) -> (stops, walk seconds)
         self.station_stops: dict[tuple[float, float, float, float], tuple[np.ndarray, np.ndarray]] = {}
         self.stop_parking: Any = None  # rental.StopParking, built on first use
+        #: rental start candidates of the last sharing snapshot seen, linked to the graphs, per mode
+        self.sharing_cache: tuple[Any, dict[str, Any]] = (None, {})
 
     # -- set-up ------------------------------------------------------------------------------
 

@@ -150,9 +150,24 @@ def _station_pickups(snapshot: Any, mode: str) -> Iterable[tuple[Any, str | None
                 yield st, type_id, form, propulsion, count
 
 
-def pickups(planner: Planner, ctx: Context, snapshot: Any, mode: str) -> list[Pickup]:
-    """Stations with an available vehicle and free vehicles within the walking limit, nearest first."""
-    q = ctx.query
+@dataclass
+class _Candidates:
+    """Every place a rental of one mode could start in a snapshot, linked to the walk graph and to
+    the mode's graph (computed once per snapshot and mode)."""
+
+    raw: list[tuple[str, Place, Any, Any, str | None, str, str, int]]
+    walk_node: np.ndarray
+    walk_offset_m: np.ndarray
+    node: np.ndarray  # profile graph node (-1: too far from it)
+
+
+def _candidates(planner: Planner, snapshot: Any, mode: str) -> _Candidates:
+    held, cache = planner.sharing_cache
+    if held is not snapshot:  # a new snapshot (live state swaps it whole): forget the old links
+        cache = {}
+        planner.sharing_cache = (snapshot, cache)
+    if mode in cache:
+        return cache[mode]  # type: ignore[no-any-return]
     raw: list[tuple[str, Place, Any, Any, str | None, str, str, int]] = []
     for st, type_id, form, propulsion, count in _station_pickups(snapshot, mode):
         raw.append(
@@ -168,23 +183,39 @@ def pickups(planner: Planner, ctx: Context, snapshot: Any, mode: str) -> list[Pi
             continue
         raw.append((v.system_id, Place(f"{form} {v.vehicle_id}", v.lat, v.lon), None, v, v.vehicle_type_id,
                     form, propulsion, 1))  # fmt: skip
-    if not raw:
-        return []
-    lat = np.asarray([r[1].lat for r in raw])
-    lon = np.asarray([r[1].lon for r in raw])
-    walk_m, walk_node, walk_off = _walk_to(ctx.tree_o, planner, lat, lon)
+    lat = np.asarray([r[1].lat for r in raw], dtype=float)
+    lon = np.asarray([r[1].lon for r in raw], dtype=float)
+    walk = planner.streets.snappers["walk"].link(lat, lon, 400.0)
     prof = planner.streets.snappers[PROFILE[mode]].link(lat, lon, 300.0)
+    cache[mode] = _Candidates(raw, walk.node, walk.distance_m, prof.node)
+    return cache[mode]
+
+
+def pickups(planner: Planner, ctx: Context, snapshot: Any, mode: str) -> list[Pickup]:
+    """Stations with an available vehicle and free vehicles within the walking limit, nearest first."""
+    q = ctx.query
+    c = _candidates(planner, snapshot, mode)
+    if not c.raw:
+        return []
+    tree = ctx.tree_o
+    walk_m = np.full(len(c.raw), np.inf)
+    ok = c.walk_node >= 0
+    walk_m[ok] = tree.dist[c.walk_node[ok]] + c.walk_offset_m[ok] + tree.anchor.offset_m
     out = []
     taken = {True: 0, False: 0}  # nearest few stations and nearest few free vehicles
     for i in np.argsort(walk_m).tolist():
-        if walk_m[i] > q.max_walk_m or prof.node[i] < 0:
+        if walk_m[i] > q.max_walk_m:
+            break
+        if c.node[i] < 0:
             continue
-        sys_id, place, st, v, type_id, form, propulsion, count = raw[i]
+        sys_id, place, st, v, type_id, form, propulsion, count = c.raw[i]
         if taken[st is not None] >= MAX_PICKUPS:
+            if taken[st is None] >= MAX_PICKUPS:
+                break
             continue
         taken[st is not None] += 1
-        out.append(Pickup(sys_id, place, float(walk_m[i]), int(walk_node[i]), float(walk_off[i]),
-                          int(prof.node[i]), st, v, type_id, form, propulsion, count))  # fmt: skip
+        out.append(Pickup(sys_id, place, float(walk_m[i]), int(c.walk_node[i]), float(c.walk_offset_m[i]),
+                          int(c.node[i]), st, v, type_id, form, propulsion, count))  # fmt: skip
     return out
 
 

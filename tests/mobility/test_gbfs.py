@@ -126,3 +126,15 @@ def test_several_systems_merge_into_one_snapshot(shared_data: Path) -> None:
     assert {s.system_id for s in snap.systems} == {"HSL_FI_Helsinki", "check_almere"}
     assert len(snap.stations) == 8 and len(snap.vehicles) == 6
     assert {v.form_factor for v in snap.vehicles} == {"moped"}
+
+
+def test_vehicle_types_keep_the_return_constraint(shared_data: Path) -> None:
+    """GBFS 2.3 and 3.0 say per vehicle type where a rental may end (the planner's return rule)."""
+    for version in ("v2.3", "v3.0"):
+        doc = json.loads(
+            (shared_data / "gbfs" / "spec-examples" / version / "vehicle_types__1.json").read_text()
+        )
+        snap = parse_documents({"vehicle_types": ("vehicle_types.json", doc)}).snapshot
+        want = {str(t["vehicle_type_id"]): t.get("return_constraint") for t in doc["data"]["vehicle_types"]}
+        got = {vt.vehicle_type_id: vt.return_constraint for vt in snap.vehicle_types}
+        assert got == want and "roundtrip_station" in got.values(), version

@@ -261,3 +261,36 @@ def _late_trips_any(base: OverlayBase) -> str:
         if len(stops) >= 5 and 7 * 3600 + 1800 <= int(dep[0]) <= 8 * 3600 + 1800:
             return trip_id
     raise AssertionError("no bus trip around 08:00")
+
+
+@pytest.mark.parametrize("arrive_by", [False, True], ids=["depart", "arrive"])
+@pytest.mark.parametrize(
+    "modes",
+    [
+        "walk,transit",
+        "walk,transit,bike_share",
+        "walk,transit,car_share",
+        "walk,transit,bike_share,car_share,car",
+    ],
+)
+def test_every_transit_mode_mix_chains_on_expected_times(
+    planner: Planner, base: OverlayBase, feeds: dict[int, RealtimeFeed], modes: str, arrive_by: bool
+) -> None:
+    """With realtime, legs follow each other on the expected times: nobody walks off a late bus
+    before it arrives or boards one before reaching the stop."""
+    overlay = build_overlay(base, feeds[8])
+    seen_realtime = False
+    for frm, to in (((51.6883, 7.8045), (51.6800, 7.8330)), ((51.6802, 7.7870), (51.6800, 7.8330))):
+        q = PlanQuery(
+            *frm, *to, _at(8), arrive_by=arrive_by, modes=PlanQuery.parse_modes(modes), ev_connector="CCS"
+        )
+        for it in planner.plan(q, overlay=overlay):
+            for a, b in zip(it.legs, it.legs[1:], strict=False):
+                assert a.end.best <= b.start.best, (a.mode, b.mode)
+            for leg in it.legs:
+                assert leg.start.best <= leg.end.best
+                seen_realtime |= leg.realtime
+                if leg.realtime:
+                    assert leg.start.estimated is not None and leg.end.estimated is not None
+            assert (it.end <= q.when) if arrive_by else (it.start >= q.when)
+    assert seen_realtime
