@@ -191,7 +191,10 @@ class PlannerCache:
 
     def check_date(self, when: dt.datetime) -> dt.date:
         """The service date of ``when``; 422 problem when it lies outside the service period."""
-        date = when.astimezone(self.tz).date()
+        try:
+            date = when.astimezone(self.tz).date()
+        except OverflowError:  # e.g. 0001-01-01T00:00+14:00 lies before the first day in the city
+            date = dt.date.min if when.year < 2 else dt.date.max
         period = self.period
         if period is not None and not period[0] <= date <= period[1]:
             raise ApiProblem(

@@ -222,6 +222,7 @@ def missing(port: int, path: str) -> bool:
 
 
 def main(argv: list[str] | None = None) -> int:
+    """Build the demo city, start the server, load each endpoint and print the table."""
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--workers", type=int, default=2)
     parser.add_argument("--concurrency", type=int, default=8)

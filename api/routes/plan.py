@@ -59,12 +59,16 @@ class PlanParams(RequestModel):
     ev_connector: Literal["CCS", "TYPE2", "CHADEMO"] | None = Field(
         default=None, description="With mode car: drive to a free charger with this connector"
     )
-    min_power_kw: float = Field(default=0.0, ge=0, le=1000, description="Least charging power (kW)")
+    min_power_kw: float = Field(
+        allow_inf_nan=False, default=0.0, ge=0, le=1000, description="Least charging power (kW)"
+    )
     max_walk_s: int | None = Field(
         default=None, ge=0, le=MAX_WALK_S,
         description="Longest walk to or from transit (s; default 1500 m at the walking speed)",
     )  # fmt: skip
-    walk_speed_mps: float = Field(default=1.2, ge=0.3, le=3.0, description="Walking speed (m/s)")
+    walk_speed_mps: float = Field(
+        allow_inf_nan=False, default=1.2, ge=0.3, le=3.0, description="Walking speed (m/s)"
+    )
     max_itineraries: int = Field(default=6, ge=1, le=20)
     geometry: Literal["polyline", "geojson"] = Field(
         default="polyline", description="Leg geometry: encoded polyline (precision 6) or GeoJSON"

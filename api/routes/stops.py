@@ -41,7 +41,9 @@ class StopsParams(RequestModel):
     model_config = ConfigDict(extra="forbid")
 
     near: str | None = Field(default=None, description="lat,lon to search around, for example 51.6801,7.8098")
-    radius_m: float = Field(default=500.0, gt=0, le=5000, description="Search radius around near (m)")
+    radius_m: float = Field(
+        allow_inf_nan=False, default=500.0, gt=0, le=5000, description="Search radius around near (m)"
+    )
     q: str | None = Field(default=None, min_length=1, max_length=100, description="Part of the stop name")
     limit: int = Field(default=20, ge=1, le=200)
 

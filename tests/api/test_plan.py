@@ -194,6 +194,7 @@ def _problem(response: Any, status: int | set[int], *words: str) -> dict[str, An
         ({"ev_connector": "SCHUKO", "modes": "car"}, ("ev_connector",), BAD),
         ({"ev_connector": "CCS"}, ("ev_connector", "car"), BAD),
         ({"walk_speed_mps": "9"}, ("walk_speed_mps",), LIMIT),
+        ({"walk_speed_mps": "nan"}, ("walk_speed_mps", "finite"), BAD),
         ({"max_walk_s": "-1"}, ("max_walk_s",), LIMIT),
         ({"max_itineraries": "0"}, ("max_itineraries",), LIMIT),
         ({"geometry": "wkt"}, ("geometry",), BAD),
@@ -217,6 +218,15 @@ def test_time_years_outside_the_feed_is_422_naming_the_service_period(
         _get(client, **{"from": WEST, "to": EAST, "time": when}), 422, period["start"], period["end"]
     )
     assert body["service_period"] == period
+
+
+@pytest.mark.parametrize("when", ["0001-01-01T00:00:00+14:00", "9999-12-31T23:59:59-12:00"])
+def test_time_at_the_ends_of_the_calendar_is_422_not_an_error(client: FlaskClient, when: str) -> None:
+    _problem(
+        _get(client, **{"from": WEST, "to": EAST, "time": when}),
+        422,
+        "outside the timetable's service period",
+    )
 
 
 def test_place_far_outside_the_network_is_422_naming_the_place(
