@@ -334,8 +334,13 @@ def window_start(when: dt.datetime | None, tz: ZoneInfo) -> dt.datetime:
         return now
     start = when.replace(tzinfo=tz) if when.tzinfo is None else when
     today = now.date()
-    day = start.astimezone(tz).date()
-    if not today - dt.timedelta(days=PAST_DAYS) <= day <= today + dt.timedelta(days=FUTURE_DAYS):
+    try:
+        day: dt.date | None = start.astimezone(tz).date()
+    except OverflowError:  # year 1 or 9999 with an offset
+        day = None
+    if day is None or not today - dt.timedelta(days=PAST_DAYS) <= day <= today + dt.timedelta(
+        days=FUTURE_DAYS
+    ):
         raise ApiProblem(
             400,
             "Invalid request",

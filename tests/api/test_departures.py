@@ -221,6 +221,8 @@ def test_a_window_past_midnight_reaches_into_the_next_service_day(api_data_dir: 
         ("limit=ten", "limit"),
         ("when=yesterday-ish", "when"),
         ("when=2001-01-01T08:00:00%2B01:00", "when"),
+        ("when=0001-01-01T00:00:00%2B14:00", "when"),
+        ("when=9999-12-31T23:59:59-14:00", "when"),
         ("colour=red", "colour"),
     ],
 )
