@@ -39,7 +39,7 @@ from api.live_views import (
     second_of,
     sharing_index,
 )
-from api.models import RequestModel
+from api.models import RequestModel, problems
 from api.routes.departures import MAX_LIMIT, MAX_WINDOW_S, DepartureOut, departure_board
 from api.settings import HubConfig, Settings, resolved_hubs
 
@@ -425,13 +425,13 @@ def create_hubs_blueprint() -> APIBlueprint:
     """Routes of the hubs capability under ``/api/v1/hubs``."""
     bp = APIBlueprint("hubs", __name__, url_prefix="/api/v1/hubs", abp_tags=[hubs_tag])
 
-    @bp.get("", responses={200: HubsResponse})
+    @bp.get("", responses={200: HubsResponse, **problems(503)})
     def list_hubs() -> Response:
         """Every mobility hub with its point, radius and display languages."""
         hubs = hub_views().hubs()
         return json_response({"hubs": [h.summary() for h in hubs.values()]}, max_age_s=10)
 
-    @bp.get("/<hub_id>", responses={200: HubResponse})
+    @bp.get("/<hub_id>", responses={200: HubResponse, **problems(400, 404, 503)})
     def get_hub(path: HubPath, query: HubQuery) -> Response:
         """A hub's departures, bikes and docks, shared cars and chargers, with their freshness."""
         views = hub_views()
