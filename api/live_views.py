@@ -65,8 +65,12 @@ BBOX_PATTERN = rf"^{_NUMBER},{_NUMBER},{_NUMBER},{_NUMBER}$"
 def parse_bbox(text: str | None) -> BBox | None:
     """``min_lon,min_lat,max_lon,max_lat`` as four numbers. A problem names what is wrong: 400
     when the text is not four numbers, 422 when four numbers make no box (order, range)."""
-    if text is None or text == "":
+    if text is None:
         return None
+    if not text:
+        raise ApiProblem(
+            400, "Invalid request", "bbox: empty; give min_lon,min_lat,max_lon,max_lat or leave it out"
+        )
     parts = text.split(",")
     if len(parts) != 4:
         raise ApiProblem(

@@ -132,6 +132,7 @@ def test_without_any_gbfs_feed_the_lists_are_empty_and_stale(api_data_dir: Path)
     ("query", "field", "status"),
     [
         ("bbox=7.8,51.6,7.9", "bbox", 400),
+        ("bbox=", "bbox", 400),
         ("bbox=7.8,51.6,east,51.7", "bbox", 400),
         ("bbox=nan,51.6,7.9,51.7", "bbox", 400),
         ("bbox=7.9,51.6,7.8,51.7", "bbox", 422),  # four numbers, but no box
