@@ -249,13 +249,12 @@ class HubViews:
             return out
 
     def hub(self, hub_id: str) -> _Hub:
-        """One hub; 404 problem naming the known ones."""
-        hubs = self.hubs()
-        found = hubs.get(hub_id)
-        if found is None:
-            known = ", ".join(sorted(hubs)) or "none configured"
+        """One hub; 404 problem naming the known ones (before any hub needs the timetable)."""
+        configs = resolved_hubs(self.settings) if self._hubs is None else self._hubs
+        if hub_id not in configs:
+            known = ", ".join(sorted(configs)) or "none configured"
             raise ApiProblem(404, "Unknown hub", f"no hub {hub_id!r} (known: {known})")
-        return found
+        return self.hubs()[hub_id]
 
     # -- sharing -------------------------------------------------------------------------------
 
