@@ -27,3 +27,39 @@ class RequestModel(BaseModel):
             found = super().model_json_schema(*args, **kwargs)
             RequestModel._schemas[key] = found
         return copy.deepcopy(found)
+
+
+PROBLEM_SCHEMA: dict[str, Any] = {
+    "type": "object",
+    "properties": {
+        "type": {"type": "string"},
+        "title": {"type": "string"},
+        "status": {"type": "integer"},
+        "detail": {"type": "string"},
+    },
+    "required": ["title", "status", "detail"],
+}
+
+_MEANINGS = {
+    400: "The request does not fit the parameters' schema",
+    401: "Missing or wrong token",
+    404: "No such resource",
+    422: "Well-formed parameters that cannot be served (e.g. a time outside the served days)",
+    503: "Not ready: the graph folder or the live data is missing",
+}
+
+
+#: the ``responses`` flask-openapi3 takes
+Responses = dict[str | int, type[BaseModel] | dict[Any, Any] | None]
+
+
+def problems(*statuses: int) -> Responses:
+    """OpenAPI responses of these statuses as ``application/problem+json`` (RFC 7807)."""
+    out: Responses = {
+        status: {
+            "description": _MEANINGS.get(status, "Problem"),
+            "content": {"application/problem+json": {"schema": PROBLEM_SCHEMA}},
+        }
+        for status in statuses
+    }
+    return out

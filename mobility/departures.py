@@ -6,8 +6,9 @@ Times are GTFS seconds of the timetable's service date; the timetable holds the 
 before that still run after midnight (day offset -1), so a board at 00:30 shows yesterday's late
 trips. A trip does not depart from the last stop of its pattern, nor where pickup is off.
 
-The scan is vectorised per (stop, pattern): a board over a station's platforms costs a few dozen
-NumPy slices, not a loop over every trip.
+The boardings at a set of stops (where each trip's time is in the arrays) are gathered once per
+timetable or overlay and stop set; a board is then one gather, one mask and one sort, and objects
+are made only for the departures shown.
 """
 
 from __future__ import annotations
@@ -22,6 +23,7 @@ from pathlib import Path
 
 import numpy as np
 
+from mobility.raptor import TransitArrays
 from mobility.realtime.overlay import OverlayBase, RealtimeOverlay
 from mobility.timetable import Timetable
 
@@ -69,26 +71,13 @@ def board(
     want_day = np.zeros(3, dtype=bool)
     for d in days:
         want_day[int(d) + 1] = True
-    parts: list[tuple[np.ndarray, np.ndarray, int, int]] = []  # expected times, instances, stop, position
-    for stop in stop_set:
-        for e in range(int(transit.stop_pat_off[stop]), int(transit.stop_pat_off[stop + 1])):
-            p, i = int(transit.stop_pat[e]), int(transit.stop_pat_pos[e])
-            so = int(transit.pat_stop_off[p])
-            n = int(transit.pat_stop_off[p + 1]) - so
-            if i == n - 1 or transit.pat_pickup[so + i] == 0:
-                continue  # a trip ending here, or no boarding
-            t0, t1 = int(transit.pat_trip_off[p]), int(transit.pat_trip_off[p + 1])
-            lo = int(transit.pat_time_off[p])
-            when = transit.dep_s[lo + i : lo + (t1 - t0) * n : n]
-            rows = np.flatnonzero((when >= from_s) & (when <= to_s))
-            if len(rows):
-                parts.append((when[rows], rows + t0, stop, i))
+    index = _boarding_index(transit, tuple(stop_set))
+    when = transit.dep_s[index.dep_at]
+    rows = np.flatnonzero((when >= from_s) & (when <= to_s))
     out: list[BoardDeparture] = []
-    if parts:
-        when_all = np.concatenate([w for w, _, _, _ in parts]).astype(np.int64)
-        inst_all = np.concatenate([x for _, x, _, _ in parts]).astype(np.int64)
-        stop_all = np.concatenate([np.full(len(w), st, dtype=np.int64) for w, _, st, _ in parts])
-        pos_all = np.concatenate([np.full(len(w), i, dtype=np.int64) for w, _, _, i in parts])
+    if len(rows):
+        when_all = when[rows].astype(np.int64)
+        inst_all, stop_all, pos_all = index.inst[rows], index.stop[rows], index.pos[rows]
         orig = overlay.inst_orig[inst_all].astype(np.int64) if overlay is not None else inst_all
         day = np.where(orig >= 0, tt.inst_day[np.maximum(orig, 0)], 0).astype(np.int64)
         keep = np.flatnonzero(want_day[day + 1])
@@ -103,6 +92,54 @@ def board(
         out.extend(_cancelled(base, overlay, stop_set, from_s, to_s, want_day))
     out.sort(key=lambda d: (d.when_s, d.trip_id, d.stop))
     return out if limit is None else out[:limit]
+
+
+@dataclass(frozen=True)
+class _BoardingIndex:
+    """Every boarding at a set of stops: where its time is in ``dep_s``, its trip instance, the stop
+    and the stop's position along the pattern."""
+
+    dep_at: np.ndarray
+    inst: np.ndarray
+    stop: np.ndarray
+    pos: np.ndarray
+
+
+_BOARDINGS: dict[tuple[int, tuple[int, ...]], tuple[weakref.ref[np.ndarray], _BoardingIndex]] = {}
+_BOARDINGS_MAX = 1024
+
+
+def _boarding_index(transit: TransitArrays, stops: tuple[int, ...]) -> _BoardingIndex:
+    """The boardings at ``stops`` of ``transit`` (built once per timetable or overlay and stop set;
+    a trip does not board at the last stop of its pattern, nor where pickup is off)."""
+    key = (id(transit.dep_s), stops)
+    found = _BOARDINGS.get(key)
+    if found is not None and found[0]() is transit.dep_s:
+        return found[1]
+    dep_at, inst, stop_of, pos = [], [], [], []
+    for stop in stops:
+        for e in range(int(transit.stop_pat_off[stop]), int(transit.stop_pat_off[stop + 1])):
+            p, i = int(transit.stop_pat[e]), int(transit.stop_pat_pos[e])
+            so = int(transit.pat_stop_off[p])
+            n = int(transit.pat_stop_off[p + 1]) - so
+            if i == n - 1 or transit.pat_pickup[so + i] == 0:
+                continue
+            t0, t1 = int(transit.pat_trip_off[p]), int(transit.pat_trip_off[p + 1])
+            lo = int(transit.pat_time_off[p])
+            dep_at.append(np.arange(lo + i, lo + (t1 - t0) * n, n, dtype=np.int64))
+            inst.append(np.arange(t0, t1, dtype=np.int64))
+            stop_of.append(np.full(t1 - t0, stop, dtype=np.int64))
+            pos.append(np.full(t1 - t0, i, dtype=np.int64))
+
+    def cat(parts: list[np.ndarray]) -> np.ndarray:
+        return np.concatenate(parts) if parts else np.zeros(0, dtype=np.int64)
+
+    index = _BoardingIndex(cat(dep_at), cat(inst), cat(stop_of), cat(pos))
+    if len(_BOARDINGS) >= _BOARDINGS_MAX:
+        for k in [k for k, (ref, _) in _BOARDINGS.items() if ref() is None] or list(_BOARDINGS):
+            _BOARDINGS.pop(k, None)
+    _BOARDINGS[key] = (weakref.ref(transit.dep_s), index)
+    return index
 
 
 def _departure(

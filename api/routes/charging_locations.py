@@ -19,6 +19,7 @@ from pydantic import BaseModel, ConfigDict, Field
 
 from api.context import json_response, services
 from api.live_views import (
+    BBOX_PATTERN,
     SecondCache,
     charger_index,
     filter_evses,
@@ -28,7 +29,7 @@ from api.live_views import (
     rfc3339,
     second_of,
 )
-from api.models import RequestModel
+from api.models import RequestModel, problems
 from api.routes.charging import charging_tag
 from api.routes.sharing import BBOX_DESCRIPTION, FeedOut
 from api.settings import Settings
@@ -60,7 +61,12 @@ class LocationsQuery(RequestModel):
     """Filters of the charging locations."""
 
     model_config = ConfigDict(extra="forbid")
-    bbox: str | None = Field(default=None, max_length=200, description=BBOX_DESCRIPTION)
+    bbox: str | None = Field(
+        default=None,
+        max_length=200,
+        description=BBOX_DESCRIPTION,
+        json_schema_extra={"pattern": BBOX_PATTERN},
+    )
     status: EvseStatus | None = Field(default=None, description="Only EVSEs in this OCPI status")
     connector: ConnectorStandard | None = Field(
         default=None, description="Only EVSEs with this connector standard"
@@ -116,7 +122,7 @@ def create_locations_blueprint(settings: Settings) -> APIBlueprint:
     tz = ZoneInfo(settings.timezone)
     answers = SecondCache()
 
-    @bp.get("/locations", responses={200: LocationsResponse})
+    @bp.get("/locations", responses={200: LocationsResponse, **problems(400, 422)})
     def locations(query: LocationsQuery) -> Response:
         """Charging locations with the live status of every EVSE."""
         bbox = parse_bbox(query.bbox)

@@ -44,7 +44,8 @@ def create_demo_blueprint(demo_dir: Path) -> Blueprint:
         _require_build()
         if not (folder / filename).is_file():
             raise ApiProblem(404, "Not Found", f"no demo feed {request.path}")
-        return send_from_directory(folder, filename, mimetype=mimetype, max_age=10)
+        # absolute: Flask takes a relative folder as relative to the package, not the working directory
+        return send_from_directory(folder.resolve(), filename, mimetype=mimetype, max_age=10)
 
     @bp.get("/")
     def index() -> Response:

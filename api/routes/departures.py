@@ -27,7 +27,7 @@ from api.context import Services, json_response, services
 from api.errors import ApiProblem
 from api.live import attach_timetable
 from api.live_views import SecondCache, freshness, rfc3339, second_of
-from api.models import RequestModel
+from api.models import RequestModel, problems
 from api.settings import Settings
 from mobility.departures import BoardDeparture, board, platform_codes
 from mobility.errors import MobilityError
@@ -328,16 +328,21 @@ def departure_board(app: OpenAPI | None = None) -> DepartureBoard:
 
 
 def window_start(when: dt.datetime | None, tz: ZoneInfo) -> dt.datetime:
-    """``when`` (city time when naive) or now; 400 problem when too far from today."""
+    """``when`` (city time when naive) or now; 422 problem when too far from today."""
     now = dt.datetime.now(tz)
     if when is None:
         return now
     start = when.replace(tzinfo=tz) if when.tzinfo is None else when
     today = now.date()
-    day = start.astimezone(tz).date()
-    if not today - dt.timedelta(days=PAST_DAYS) <= day <= today + dt.timedelta(days=FUTURE_DAYS):
+    try:
+        day: dt.date | None = start.astimezone(tz).date()
+    except OverflowError:  # year 1 or 9999 with an offset
+        day = None
+    if day is None or not today - dt.timedelta(days=PAST_DAYS) <= day <= today + dt.timedelta(
+        days=FUTURE_DAYS
+    ):
         raise ApiProblem(
-            400,
+            422,
             "Invalid request",
             f"when: must lie between {PAST_DAYS} day before and {FUTURE_DAYS} days after today "
             f"({today.isoformat()}), got {start.isoformat()}",
@@ -357,7 +362,9 @@ def create_departures_blueprint(settings: Settings) -> APIBlueprint:
     tz = ZoneInfo(settings.timezone)
     answers = SecondCache()
 
-    @bp.get("/stops/<stop_id>/departures", responses={200: DeparturesResponse})
+    @bp.get(
+        "/stops/<stop_id>/departures", responses={200: DeparturesResponse, **problems(400, 404, 422, 503)}
+    )
     def stop_departures(path: DeparturesPath, query: DeparturesQuery) -> Response:
         """Departures at a stop (a station includes its platforms), planned and expected."""
         board_ = departure_board()

@@ -39,7 +39,7 @@ from api.live_views import (
     second_of,
     sharing_index,
 )
-from api.models import RequestModel
+from api.models import RequestModel, problems
 from api.routes.departures import MAX_LIMIT, MAX_WINDOW_S, DepartureOut, departure_board
 from api.settings import HubConfig, Settings, resolved_hubs
 
@@ -249,13 +249,12 @@ class HubViews:
             return out
 
     def hub(self, hub_id: str) -> _Hub:
-        """One hub; 404 problem naming the known ones."""
-        hubs = self.hubs()
-        found = hubs.get(hub_id)
-        if found is None:
-            known = ", ".join(sorted(hubs)) or "none configured"
+        """One hub; 404 problem naming the known ones (before any hub needs the timetable)."""
+        configs = resolved_hubs(self.settings) if self._hubs is None else self._hubs
+        if hub_id not in configs:
+            known = ", ".join(sorted(configs)) or "none configured"
             raise ApiProblem(404, "Unknown hub", f"no hub {hub_id!r} (known: {known})")
-        return found
+        return self.hubs()[hub_id]
 
     # -- sharing -------------------------------------------------------------------------------
 
@@ -425,13 +424,13 @@ def create_hubs_blueprint() -> APIBlueprint:
     """Routes of the hubs capability under ``/api/v1/hubs``."""
     bp = APIBlueprint("hubs", __name__, url_prefix="/api/v1/hubs", abp_tags=[hubs_tag])
 
-    @bp.get("", responses={200: HubsResponse})
+    @bp.get("", responses={200: HubsResponse, **problems(503)})
     def list_hubs() -> Response:
         """Every mobility hub with its point, radius and display languages."""
         hubs = hub_views().hubs()
         return json_response({"hubs": [h.summary() for h in hubs.values()]}, max_age_s=10)
 
-    @bp.get("/<hub_id>", responses={200: HubResponse})
+    @bp.get("/<hub_id>", responses={200: HubResponse, **problems(400, 404, 503)})
     def get_hub(path: HubPath, query: HubQuery) -> Response:
         """A hub's departures, bikes and docks, shared cars and chargers, with their freshness."""
         views = hub_views()

@@ -27,11 +27,18 @@ from pydantic import BaseModel
 from api.context import json_response, services
 from api.errors import ApiProblem
 from api.live import demo_feeds, feed_configs
+from api.models import Responses, problems
 from api.settings import Settings, SettingsError
 
 ops_tag = Tag(name="operations", description="Readiness and metrics")
 BUCKETS_S = (0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1.0, 2.5, 5.0, 10.0)
 PROMETHEUS_TEXT = "text/plain; version=0.0.4; charset=utf-8"
+METRICS_RESPONSE: Responses = {
+    200: {
+        "description": "Prometheus text format 0.0.4",
+        "content": {PROMETHEUS_TEXT: {"schema": {"type": "string"}}},
+    }
+}
 HTTP_METHODS = frozenset({"GET", "HEAD", "POST", "PUT", "PATCH", "DELETE", "OPTIONS"})
 
 
@@ -182,8 +189,8 @@ def register(app: OpenAPI, settings: Settings) -> None:
             body, mimetype=None, headers={"Content-Type": PROMETHEUS_TEXT, "Cache-Control": "no-store"}
         )
 
-    app.get("/ready", tags=[ops_tag], responses={200: ReadyResponse})(ready)
-    app.get("/metrics", tags=[ops_tag])(metrics_text)
+    app.get("/ready", tags=[ops_tag], responses={200: ReadyResponse, **problems(503)})(ready)
+    app.get("/metrics", tags=[ops_tag], responses=METRICS_RESPONSE)(metrics_text)
     _alias(app, "/api/v1/ready", ready)
     _alias(app, "/api/v1/metrics", metrics_text)
     app.config["KNOTEN_CAPABILITIES"].append("operations")

@@ -17,8 +17,17 @@ from flask_openapi3 import APIBlueprint, OpenAPI, Tag
 from pydantic import BaseModel, ConfigDict, Field
 
 from api.context import json_response, services
-from api.live_views import SecondCache, freshness, in_bbox, parse_bbox, rfc3339, second_of, sharing_index
-from api.models import RequestModel
+from api.live_views import (
+    BBOX_PATTERN,
+    SecondCache,
+    freshness,
+    in_bbox,
+    parse_bbox,
+    rfc3339,
+    second_of,
+    sharing_index,
+)
+from api.models import RequestModel, problems
 from api.settings import Settings
 
 sharing_tag = Tag(name="sharing", description="Shared bikes, scooters and cars (GBFS), live")
@@ -33,7 +42,12 @@ class SharingQuery(RequestModel):
     """Filters of the sharing lists."""
 
     model_config = ConfigDict(extra="forbid")
-    bbox: str | None = Field(default=None, max_length=200, description=BBOX_DESCRIPTION)
+    bbox: str | None = Field(
+        default=None,
+        max_length=200,
+        description=BBOX_DESCRIPTION,
+        json_schema_extra={"pattern": BBOX_PATTERN},
+    )
     system_id: str | None = Field(default=None, min_length=1, max_length=200, description="One GBFS system")
     form_factor: FormFactor | None = Field(default=None, description="GBFS form factor")
 
@@ -122,7 +136,7 @@ def create_sharing_blueprint(settings: Settings) -> APIBlueprint:
     tz = ZoneInfo(settings.timezone)
     answers = SecondCache()
 
-    @bp.get("/stations", responses={200: StationsResponse})
+    @bp.get("/stations", responses={200: StationsResponse, **problems(400, 422)})
     def stations(query: SharingQuery) -> Response:
         """Sharing stations with vehicles and docks available, live."""
         bbox = parse_bbox(query.bbox)
@@ -144,7 +158,7 @@ def create_sharing_blueprint(settings: Settings) -> APIBlueprint:
         answers.put(key, (index,), doc)
         return json_response(doc, max_age_s=10)
 
-    @bp.get("/vehicles", responses={200: VehiclesResponse})
+    @bp.get("/vehicles", responses={200: VehiclesResponse, **problems(400, 422)})
     def vehicles(query: SharingQuery) -> Response:
         """Vehicles with a position (free-floating and parked at stations), live."""
         bbox = parse_bbox(query.bbox)

@@ -6,6 +6,8 @@ import json
 import shutil
 from pathlib import Path
 
+import pytest
+
 from api import create_app, load_settings
 from scenarios.demo import GBFS_SYSTEMS, DemoCity
 
@@ -90,3 +92,13 @@ def test_dot_dot_as_a_feed_folder_never_leaves_the_gbfs_folder(demo_city: DemoCi
         assert response.status_code == 404, path
         assert response.mimetype == "application/problem+json"
         assert b"secret" not in response.data and b"seed" not in response.data
+
+
+def test_a_relative_data_dir_serves_the_files_too(
+    demo_city: DemoCity, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    shutil.copytree(demo_city.root, tmp_path / "data" / "demo")
+    monkeypatch.chdir(tmp_path)
+    client = _client(Path("data"))  # the default data_dir is relative: ./data
+    for path in ("/demo/gbfs/knotenrad/system_information.json", "/demo/ocpi/locations.json"):
+        assert client.get(path).status_code == 200, path

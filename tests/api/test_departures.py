@@ -220,7 +220,6 @@ def test_a_window_past_midnight_reaches_into_the_next_service_day(api_data_dir: 
         ("window_s=86401", "window_s"),
         ("limit=ten", "limit"),
         ("when=yesterday-ish", "when"),
-        ("when=2001-01-01T08:00:00%2B01:00", "when"),
         ("colour=red", "colour"),
     ],
 )
@@ -231,6 +230,18 @@ def test_bad_parameters_are_400_problems_naming_the_parameter(
     assert response.status_code == 400
     assert response.mimetype == "application/problem+json"
     assert response.get_json()["detail"].startswith(f"{field}:")
+
+
+@pytest.mark.parametrize(
+    "when", ["2001-01-01T08:00:00%2B01:00", "0001-01-01T00:00:00%2B14:00", "9999-12-31T23:59:59-14:00"]
+)
+def test_a_time_outside_the_served_days_is_422(api_data_dir: Path, when: str) -> None:
+    response = client_on(api_data_dir, LiveState()).get(f"/api/v1/stops/hbf/departures?when={when}")
+    assert response.status_code == 422
+    assert response.mimetype == "application/problem+json"
+    assert response.get_json()["detail"].startswith(
+        "when: must lie between 1 day before and 7 days after today"
+    )
 
 
 def test_unknown_stop_is_404(api_data_dir: Path) -> None:

@@ -7,6 +7,7 @@ from __future__ import annotations
 import datetime as dt
 import json
 import math
+import shutil
 from pathlib import Path
 from typing import Any
 
@@ -14,6 +15,7 @@ import pytest
 
 from api.settings import SettingsError, load_settings, resolved_hubs
 from mobility.live.state import LiveState
+from scenarios.demo import DemoCity
 from scenarios.demo.live import moving_locations, moving_station_status
 from tests.api.live_api_helpers import Clock, DemoFeeds, client_on
 
@@ -300,3 +302,11 @@ def test_without_a_timetable_a_placed_hub_still_shows_sharing_and_chargers(
     assert "no graph folder" in hub["departures"]["problem"]
     assert "kr-01" in {s["station_id"] for s in hub["bikes"]["stations"]}
     assert "LOC-HBF" in {loc["location_id"] for loc in hub["chargers"]["locations"]}
+
+
+def test_an_unknown_hub_is_404_even_without_a_timetable(demo_city: DemoCity, tmp_path: Path) -> None:
+    shutil.copytree(demo_city.root, tmp_path / "demo")  # the demo's hub, but no graph folder
+    client = client_on(tmp_path, LiveState())
+    response = client.get("/api/v1/hubs/nowhere")
+    assert response.status_code == 404 and response.get_json()["detail"] == "no hub 'nowhere' (known: hbf)"
+    assert client.get("/api/v1/hubs/hbf").status_code == 503  # it is known, but cannot be placed yet

@@ -179,3 +179,28 @@ def test_unknown_methods_share_one_label(api_data_dir: Path) -> None:
     samples = parse_metrics(client.get("/metrics").get_data(as_text=True))
     methods = {dict(labels)["method"] for name, labels in samples if name == "knoten_http_requests_total"}
     assert methods == {"GET", "other"}
+
+
+def test_the_openapi_document_lists_the_live_routes_with_their_problems(api_data_dir: Path) -> None:
+    spec = client_on(api_data_dir, LiveState()).get("/api/v1/openapi.json").get_json()
+    expected = {
+        "/api/v1/stops/{stop_id}/departures": {"200", "400", "404", "422", "503"},
+        "/api/v1/hubs": {"200", "503"},
+        "/api/v1/hubs/{hub_id}": {"200", "400", "404", "503"},
+        "/api/v1/sharing/stations": {"200", "400", "422"},
+        "/api/v1/sharing/vehicles": {"200", "400", "422"},
+        "/api/v1/charging/locations": {"200", "400", "422"},
+        "/ready": {"200", "503"},
+        "/metrics": {"200"},
+    }
+    for path, statuses in expected.items():
+        responses = spec["paths"][path]["get"]["responses"]
+        assert statuses <= set(responses), path
+        for status in statuses - {"200"}:
+            assert "application/problem+json" in responses[status]["content"], (path, status)
+    assert (
+        "text/plain; version=0.0.4; charset=utf-8"
+        in spec["paths"]["/metrics"]["get"]["responses"]["200"]["content"]
+    )
+    params = {p["name"]: p for p in spec["paths"]["/api/v1/sharing/stations"]["get"]["parameters"]}
+    assert re.fullmatch(params["bbox"]["schema"]["pattern"], "7.8,51.6,7.9,51.7")
