@@ -102,3 +102,15 @@ def test_every_text_colour_has_aa_contrast_on_the_backgrounds() -> None:
         for fg in text_colours:
             ratio = contrast(palette[fg], palette[bg])
             assert ratio >= 4.5, f"--{fg} on --{bg}: {ratio:.2f}:1"
+
+
+def test_a_hub_speaks_its_first_language_by_default(tmp_path: Path) -> None:
+    config = tmp_path / "knoten.toml"
+    config.write_text(
+        '[hubs.ost]\nname = "Ostbahnhof"\nstops = ["ost"]\nlanguages = ["en", "de"]\n', encoding="utf-8"
+    )
+    client = create_app(load_settings(config, environ={}, data_dir=tmp_path)).test_client()
+    html = client.get("/display/ost").get_data(as_text=True)
+    assert '<html lang="en">' in html and "Ostbahnhof" in html
+    assert '<html lang="de">' in client.get("/display/ost?lang=de").get_data(as_text=True)
+    assert client.get("/display/hbf").status_code == 404  # configured hubs replace the demo's

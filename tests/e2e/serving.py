@@ -11,8 +11,11 @@ import urllib.request
 from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
+from typing import TypeVar
 
 import pytest
+
+T = TypeVar("T")
 
 
 def free_port() -> int:
@@ -120,10 +123,13 @@ def start_server(
     return server
 
 
-def wait_for(check: Callable[[], object], timeout_s: float, what: str) -> None:
-    """Poll ``check`` until it returns something true; fail naming ``what``."""
+def wait_for(check: Callable[[], T], timeout_s: float, what: str) -> T:
+    """Poll ``check`` until it returns something true, and return that; fail naming ``what``."""
     deadline = time.monotonic() + timeout_s
-    while not check():
+    while True:
+        found = check()
+        if found:
+            return found
         if time.monotonic() > deadline:
             pytest.fail(f"timed out after {timeout_s} s waiting for {what}")
         time.sleep(0.2)

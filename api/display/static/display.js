@@ -18,6 +18,7 @@
     tz: body.dataset.tz,
     lang: body.dataset.lang
   };
+  cfg.timeoutMs = Math.max(2000, Math.min(15000, cfg.pollMs));
   var MAX_DEPARTURES = 10;
   var MAX_STATIONS = 3;
   var MAX_CAR_STATIONS = 2;
@@ -272,7 +273,10 @@
   function poll() {
     var headers = { Accept: "application/json" };
     if (state.etag && state.data) { headers["If-None-Match"] = state.etag; }
-    fetch(cfg.api, { headers: headers, cache: "no-store" })
+    /* a server that accepts but never answers must not stall the polling */
+    var controller = typeof AbortController === "function" ? new AbortController() : null;
+    var timer = controller ? window.setTimeout(function () { controller.abort(); }, cfg.timeoutMs) : null;
+    fetch(cfg.api, { headers: headers, cache: "no-store", signal: controller ? controller.signal : undefined })
       .then(function (resp) {
         if (resp.status === 304 && state.data) { return null; }
         if (!resp.ok) { throw new Error("HTTP " + resp.status); }
@@ -286,6 +290,7 @@
       })
       .catch(function (err) { state.lastError = String(err); })
       .then(function () {
+        if (timer !== null) { window.clearTimeout(timer); }
         render();
         window.setTimeout(poll, cfg.pollMs);
       });
