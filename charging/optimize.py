@@ -119,8 +119,6 @@ class _Rows:
 class _Model:
     """The LP/MILP of one problem; variables x (session-slot powers) then auxiliaries."""
 
-    # Long but flat: the LP's rows one family after another (energy, limits, peak, phases, cost),
-    # each over the variable layout computed at the top; they share that layout and the row store.
     def __init__(
         self, problem: Problem, solver: str, time_limit_s: float | None, deadline: float | None = None
     ) -> None:
@@ -154,6 +152,15 @@ class _Model:
             ub[self.i_on :] = 1.0
         self.lb, self.ub = lb, ub
         self.rows = _Rows()
+        self._add_session_and_site_rows()
+        if self.discrete:
+            self._add_on_off_rows()
+        self._add_linear_limits()
+        self._add_phasor_rows()
+
+    def _add_session_and_site_rows(self) -> None:
+        """Energy per session, the site limit, the peak, fairness and (with PV) the grid import."""
+        problem, sess, slot, nx, t_count = self.p, self.sess, self.slot, self.nx, self.p.n_slots
         dt = problem.slot_h
         # energy per session <= request
         self.rows.add(
@@ -195,24 +202,31 @@ class _Model:
                 np.full(t_count, -math.inf),
                 problem.pv_kw.astype(float),
             )
-        if self.discrete:  # min_kw * on <= x <= max_kw * on
-            idx = np.arange(nx)
-            on = self.i_on + idx
-            self.rows.add(
-                np.concatenate([idx, idx]),
-                np.concatenate([idx, on]),
-                np.concatenate([np.ones(nx), -problem.max_kw[sess]]),
-                np.full(nx, -math.inf),
-                np.zeros(nx),
-            )
-            self.rows.add(
-                np.concatenate([idx, idx]),
-                np.concatenate([idx, on]),
-                np.concatenate([np.ones(nx), -problem.min_kw[sess]]),
-                np.zeros(nx),
-                np.full(nx, math.inf),
-            )
-        self._add_linear_limits()
+
+    def _add_on_off_rows(self) -> None:
+        """A session with a least power charges at least that much, or not at all."""
+        # min_kw * on <= x <= max_kw * on
+        problem, sess, nx = self.p, self.sess, self.nx
+        idx = np.arange(nx)
+        on = self.i_on + idx
+        self.rows.add(
+            np.concatenate([idx, idx]),
+            np.concatenate([idx, on]),
+            np.concatenate([np.ones(nx), -problem.max_kw[sess]]),
+            np.full(nx, -math.inf),
+            np.zeros(nx),
+        )
+        self.rows.add(
+            np.concatenate([idx, idx]),
+            np.concatenate([idx, on]),
+            np.concatenate([np.ones(nx), -problem.min_kw[sess]]),
+            np.zeros(nx),
+            np.full(nx, math.inf),
+        )
+
+    def _add_phasor_rows(self) -> None:
+        """The phasor groups' sums per slot and the first cuts of each phasor limit."""
+        t_count = self.p.n_slots
         for g, use in enumerate(self._groups):  # y_{g,t} = sum of the group's powers in slot t
             self.rows.add(
                 np.concatenate([self.slot[use], np.arange(t_count)]),

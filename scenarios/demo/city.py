@@ -183,39 +183,66 @@ ONEWAY_ROWS = {-1: "east", 1: "west"}  # row index -> direction of the one-way r
 SIGNAL_GRID = ((0, 0), (0, 2), (2, 0), (-2, 0), (0, -2), (-1, 0), (1, 0))  # grid (col,row) with signals
 
 
-# One long function on purpose: the map is drawn in one pass, and the order of the node() and way()
-# calls fixes every OSM id (the demo city is byte-for-byte reproducible); split, the order would hide.
-def build_city() -> City:  # noqa: C901  a linear drawing script: every branch is one street's variant
-    """Lay out Knotenstadt: centre grid, station street, ring, arterials, footways, cycleways, railway."""
-    city = City()
-    next_node = [1]
-    next_way = [1]
+class _Drawing:
+    """Adds nodes and ways to a city with ids in drawing order (the order fixes every OSM id)."""
 
-    def node(x: float, y: float, tags: tuple[tuple[str, str], ...] = ()) -> int:
-        nid = next_node[0]
-        next_node[0] += 1
-        city.nodes[nid] = Node(nid, round(x, 2), round(y, 2), tags)
+    def __init__(self, city: City) -> None:
+        self.city = city
+        self._next_node = 1
+        self._next_way = 1
+
+    def node(self, x: float, y: float, tags: tuple[tuple[str, str], ...] = ()) -> int:
+        """A new node at local ``(x, y)``; its id."""
+        nid = self._next_node
+        self._next_node += 1
+        self.city.nodes[nid] = Node(nid, round(x, 2), round(y, 2), tags)
         return nid
 
-    def way(ids: list[int], **tags: str) -> None:
-        wid = next_way[0]
-        next_way[0] += 1
-        city.ways.append(Way(wid, tuple(ids), tuple(sorted(tags.items()))))
+    def way(self, ids: list[int], **tags: str) -> None:
+        """A new way through ``ids``."""
+        wid = self._next_way
+        self._next_way += 1
+        self.city.ways.append(Way(wid, tuple(ids), tuple(sorted(tags.items()))))
 
-    signal = (("highway", "traffic_signals"),)
-    # centre grid: columns at x, rows at y; the station street closes the grid to the south
+
+_SIGNAL = (("highway", "traffic_signals"),)
+
+
+def build_city() -> City:
+    """Lay out Knotenstadt: centre grid, station street, ring, arterials, footways, cycleways, railway.
+
+    The parts are drawn in a fixed order, which fixes every node and way id: the demo city is
+    reproducible byte for byte.
+    """
+    city = City()
+    d = _Drawing(city)
+    grid, station_street = _draw_centre(d)
+    ring = _draw_ring(d)
+    _draw_arterials(d, grid, station_street, ring)
+    rail_ids, hbf = _draw_railway(d)
+    _draw_paths(d, grid, station_street, ring, hbf)
+    # a place node naming the (fictional) city
+    city.landmarks["place"] = d.node(
+        0.0, 0.0 + 30.0, (("name", FICTIONAL_LABEL), ("note", FICTIONAL_NOTE), ("place", "city"))
+    )
+    _name_junctions(city, grid, station_street, ring, rail_ids)
+    return city
+
+
+def _draw_centre(d: _Drawing) -> tuple[dict[tuple[int, int], int], dict[int, int]]:
+    """The centre grid (columns at x, rows at y) and the station street that closes it to the south."""
     grid: dict[tuple[int, int], int] = {}
     for i in range(-GRID_HALF, GRID_HALF + 1):
         for j in range(-GRID_HALF, GRID_HALF + 1):
-            tags = signal if (i, j) in SIGNAL_GRID else ()
-            grid[i, j] = node(i * GRID_STEP_M, j * GRID_STEP_M, tags)
+            tags = _SIGNAL if (i, j) in SIGNAL_GRID else ()
+            grid[i, j] = d.node(i * GRID_STEP_M, j * GRID_STEP_M, tags)
     station_street: dict[int, int] = {}
     for i in range(-GRID_HALF, GRID_HALF + 1):
-        station_street[i] = node(i * GRID_STEP_M, STATION_STREET_Y_M, signal if i == 0 else ())
+        station_street[i] = d.node(i * GRID_STEP_M, STATION_STREET_Y_M, _SIGNAL if i == 0 else ())
     for i in range(-GRID_HALF, GRID_HALF + 1):
         ids = [station_street[i]] + [grid[i, j] for j in range(-GRID_HALF, GRID_HALF + 1)]
         main = i == 0
-        way(
+        d.way(
             ids,
             highway="tertiary" if main else "residential",
             name=COLUMN_NAMES[i + GRID_HALF],
@@ -232,26 +259,36 @@ def build_city() -> City:  # noqa: C901  a linear drawing script: every branch i
                 ids = ids[::-1]
         else:
             row_tags.update(highway="tertiary" if j == 0 else "residential", lanes="2")
-        way(ids, **row_tags)
-    way(
+        d.way(ids, **row_tags)
+    d.way(
         [station_street[i] for i in range(-GRID_HALF, GRID_HALF + 1)],
         highway="tertiary",
         name="Am Hauptbahnhof",
         maxspeed="50",
         lanes="2",
     )
-    # ring road
+    return grid, station_street
+
+
+def _draw_ring(d: _Drawing) -> dict[int, int]:
+    """The ring road: its nodes by position (counter-clockwise from the east) and its four quarters."""
     ring: dict[int, int] = {}
     for k in range(RING_NODES):
         angle = 360.0 * k / RING_NODES
         a = math.radians(angle)
-        tags = signal if angle in (0.0, 90.0, 180.0, 270.0) else ()
-        ring[k] = node(RING_RADIUS_M * math.cos(a), RING_RADIUS_M * math.sin(a), tags)
+        tags = _SIGNAL if angle in (0.0, 90.0, 180.0, 270.0) else ()
+        ring[k] = d.node(RING_RADIUS_M * math.cos(a), RING_RADIUS_M * math.sin(a), tags)
     quarter = RING_NODES // 4
     for q in range(4):
         ids = [ring[(q * quarter + s) % RING_NODES] for s in range(quarter + 1)]
-        way(ids, highway="primary", name=RING_NAMES[q], maxspeed="50", lanes="4")
-    # arterials: grid edge -> ring -> fringe
+        d.way(ids, highway="primary", name=RING_NAMES[q], maxspeed="50", lanes="4")
+    return ring
+
+
+def _draw_arterials(
+    d: _Drawing, grid: dict[tuple[int, int], int], station_street: dict[int, int], ring: dict[int, int]
+) -> None:
+    """Arterials from the grid's edges over the ring to the fringe, and the diagonal streets."""
     grid_edge = {
         0: grid[GRID_HALF, 0],
         90: grid[0, GRID_HALF],
@@ -261,39 +298,44 @@ def build_city() -> City:  # noqa: C901  a linear drawing script: every branch i
     for angle, inner, outer in ARTERIALS:
         a = math.radians(angle)
         k = angle * RING_NODES // 360
-        fringe = node(FRINGE_M * math.cos(a), FRINGE_M * math.sin(a))
-        city.landmarks[f"fringe_{angle}"] = fringe
+        fringe = d.node(FRINGE_M * math.cos(a), FRINGE_M * math.sin(a))
+        d.city.landmarks[f"fringe_{angle}"] = fringe
         ids = [grid_edge[angle], ring[k]]
         if angle == 270:  # the south arterial crosses the railway on a bridge (no shared node)
             bx, by = 0.0, RAILWAY_Y_M
-            b1 = node(bx, by + 40.0)
-            b2 = node(bx, by - 40.0)
-            way([station_street[0], b1], highway="secondary", name=inner, maxspeed="50", lanes="2")
-            way([b1, b2], highway="secondary", name=inner, maxspeed="50", lanes="2", bridge="yes", layer="1")
-            way([b2, ring[k]], highway="secondary", name=inner, maxspeed="50", lanes="2")
+            b1 = d.node(bx, by + 40.0)
+            b2 = d.node(bx, by - 40.0)
+            d.way([station_street[0], b1], highway="secondary", name=inner, maxspeed="50", lanes="2")
+            d.way(
+                [b1, b2], highway="secondary", name=inner, maxspeed="50", lanes="2", bridge="yes", layer="1"
+            )
+            d.way([b2, ring[k]], highway="secondary", name=inner, maxspeed="50", lanes="2")
         else:
-            way(ids, highway="secondary", name=inner, maxspeed="50", lanes="2")
-        way([ring[k], fringe], highway="secondary", name=outer, maxspeed="70", lanes="2")
+            d.way(ids, highway="secondary", name=inner, maxspeed="50", lanes="2")
+        d.way([ring[k], fringe], highway="secondary", name=outer, maxspeed="70", lanes="2")
     for angle, name in DIAGONALS:
         k = angle * RING_NODES // 360
         ci = GRID_HALF if math.cos(math.radians(angle)) > 0 else -GRID_HALF
         cj = GRID_HALF if math.sin(math.radians(angle)) > 0 else -GRID_HALF
         start = grid[ci, cj] if cj > 0 else station_street[ci]
-        way([start, ring[k]], highway="residential", name=name, maxspeed="30", lanes="2")
-    # railway through the main station
+        d.way([start, ring[k]], highway="residential", name=name, maxspeed="30", lanes="2")
+
+
+def _draw_railway(d: _Drawing) -> tuple[list[int], int]:
+    """The railway through the main station; its nodes west to east and the station node."""
     rail_ids = []
     x = -RAIL_HALF_LENGTH_M
     while x <= RAIL_HALF_LENGTH_M + 1e-6:
-        rail_ids.append(node(x, RAILWAY_Y_M))
+        rail_ids.append(d.node(x, RAILWAY_Y_M))
         x += 500.0
-    way(
+    d.way(
         rail_ids,
         railway="rail",
         name="Bahnstrecke Westheim–Osterfeld",
         usage="main",
         electrified="contact_line",
     )
-    hbf = node(
+    hbf = d.node(
         0.0,
         (STATION_STREET_Y_M + RAILWAY_Y_M) / 2,
         (
@@ -303,23 +345,40 @@ def build_city() -> City:  # noqa: C901  a linear drawing script: every branch i
             ("note", "fictional"),
         ),
     )
-    city.landmarks["hbf"] = hbf
+    d.city.landmarks["hbf"] = hbf
+    return rail_ids, hbf
+
+
+def _draw_paths(
+    d: _Drawing,
+    grid: dict[tuple[int, int], int],
+    station_street: dict[int, int],
+    ring: dict[int, int],
+    hbf: int,
+) -> None:
+    """Footways through the park and the station forecourt; cycleways along the railway and the ring."""
     # footways: through the park (north-east quadrant) and station forecourt; cycleway along the railway
-    park = [node(520.0, 260.0), node(640.0, 420.0)]
-    way([grid[GRID_HALF, 1], park[0], park[1], ring[2]], highway="footway", name="Stadtparkweg")
-    way([park[0], grid[GRID_HALF - 1, GRID_HALF]], highway="footway", name="Am Stadtpark")
-    way([station_street[-1], hbf, station_street[1]], highway="footway", name="Bahnhofsvorplatz")
-    cyc_w = node(-RING_RADIUS_M, RAILWAY_Y_M + 25.0)
-    cyc_e = node(RING_RADIUS_M, RAILWAY_Y_M + 25.0)
-    way(
+    park = [d.node(520.0, 260.0), d.node(640.0, 420.0)]
+    d.way([grid[GRID_HALF, 1], park[0], park[1], ring[2]], highway="footway", name="Stadtparkweg")
+    d.way([park[0], grid[GRID_HALF - 1, GRID_HALF]], highway="footway", name="Am Stadtpark")
+    d.way([station_street[-1], hbf, station_street[1]], highway="footway", name="Bahnhofsvorplatz")
+    cyc_w = d.node(-RING_RADIUS_M, RAILWAY_Y_M + 25.0)
+    cyc_e = d.node(RING_RADIUS_M, RAILWAY_Y_M + 25.0)
+    d.way(
         [ring[RING_NODES // 2 + 1], cyc_w, station_street[-GRID_HALF]], highway="cycleway", name="Bahndammweg"
     )
-    way([station_street[GRID_HALF], cyc_e, ring[RING_NODES - 1]], highway="cycleway", name="Bahndammweg")
-    way([ring[k] for k in range(RING_NODES)] + [ring[0]], highway="cycleway", name="Ringradweg")
-    # a place node naming the (fictional) city
-    city.landmarks["place"] = node(
-        0.0, 0.0 + 30.0, (("name", FICTIONAL_LABEL), ("note", FICTIONAL_NOTE), ("place", "city"))
-    )
+    d.way([station_street[GRID_HALF], cyc_e, ring[RING_NODES - 1]], highway="cycleway", name="Bahndammweg")
+    d.way([ring[k] for k in range(RING_NODES)] + [ring[0]], highway="cycleway", name="Ringradweg")
+
+
+def _name_junctions(
+    city: City,
+    grid: dict[tuple[int, int], int],
+    station_street: dict[int, int],
+    ring: dict[int, int],
+    rail_ids: list[int],
+) -> None:
+    """Junction names (street/street or a place) and the landmarks other generators refer to."""
     for key, nid in grid.items():
         city.junction_names[nid] = f"{COLUMN_NAMES[key[0] + GRID_HALF]}/{ROW_NAMES[key[1] + GRID_HALF]}"
     for i, nid in station_street.items():
@@ -331,7 +390,7 @@ def build_city() -> City:  # noqa: C901  a linear drawing script: every branch i
     for angle, _inner, outer in ARTERIALS:
         city.junction_names[city.landmarks[f"fringe_{angle}"]] = f"{outer} (Ortsrand)"
         k = angle * RING_NODES // 360
-        city.junction_names[ring[k]] = f"{RING_NAMES[(k // quarter) % 4]}/{_inner}"
+        city.junction_names[ring[k]] = f"{RING_NAMES[(k // (RING_NODES // 4)) % 4]}/{_inner}"
     city.landmarks.update({f"grid_{i}_{j}": nid for (i, j), nid in grid.items()})
     city.landmarks.update({f"station_{i}": nid for i, nid in station_street.items()})
     city.landmarks.update({f"ring_{k}": nid for k, nid in ring.items()})
@@ -343,4 +402,3 @@ def build_city() -> City:  # noqa: C901  a linear drawing script: every branch i
     city.junction_names[grid[-1, 1]] = "St.-Marien-Kirche"
     city.junction_names[grid[-1, -1]] = "Gymnasium"
     city.junction_names[grid[1, -1]] = "Stadtbad"
-    return city

@@ -10,8 +10,10 @@ from __future__ import annotations
 import json
 import math
 import random
+import tomllib
 from dataclasses import dataclass
 from datetime import datetime, timedelta
+from importlib import resources
 from pathlib import Path
 from typing import Any
 
@@ -56,7 +58,10 @@ def _random_point(rng: random.Random, radius_m: float) -> tuple[float, float]:
     return r * math.cos(a), r * math.sin(a)
 
 
-def _station_list(city: City, prefix: str, picks: list[tuple[str, str, int]]) -> list[SharingStation]:
+def _station_list(city: City, prefix: str, system_id: str) -> list[SharingStation]:
+    """The stations of ``system_id`` as ``layout.toml`` places them, ids ``<prefix>-01`` on."""
+    text = resources.files(__package__).joinpath("layout.toml").read_text(encoding="utf-8")
+    picks = tomllib.loads(text)["sharing_stations"][system_id]
     out = []
     for n, (landmark, name, capacity) in enumerate(picks, start=1):
         x, y = city.xy(city.landmarks[landmark])
@@ -241,24 +246,7 @@ def _bike_plans() -> list[dict[str, Any]]:
 def _docked_bikes(city: City, rng: random.Random, now: datetime, folder: Path) -> dict[str, int]:
     system_id = "knotenrad"
     folder.mkdir(parents=True, exist_ok=True)
-    stations = _station_list(
-        city,
-        "kr",
-        [
-            ("hbf", "Hauptbahnhof", 30),
-            ("grid_0_0", "Marktplatz", 20),
-            ("grid_0_1", "Rathaus", 16),
-            ("grid_1_1", "Stadtpark", 12),
-            ("grid_-1_1", "St.-Marien-Kirche", 12),
-            ("grid_-1_-1", "Gymnasium", 16),
-            ("grid_1_-1", "Stadtbad", 12),
-            ("grid_2_2", "Lindenallee", 10),
-            ("grid_-2_2", "Ahornweg", 10),
-            ("ring_5", "Hochschule", 20),
-            ("ring_9", "Klinikum", 16),
-            ("station_2", "Am Hauptbahnhof Ost", 12),
-        ],
-    )
+    stations = _station_list(city, "kr", "knotenrad")
     types = _bike_types()
     info: list[dict[str, Any]] = []
     status: list[dict[str, Any]] = []
@@ -451,17 +439,7 @@ def _flex_cars(rng: random.Random, now: datetime, *, first_number: int, count: i
 def _car_sharing(city: City, rng: random.Random, now: datetime, folder: Path) -> dict[str, int]:
     system_id = "knotencar"
     folder.mkdir(parents=True, exist_ok=True)
-    stations = _station_list(
-        city,
-        "kc",
-        [
-            ("hbf", "Hauptbahnhof P+R", 6),
-            ("grid_0_1", "Rathaus", 3),
-            ("ring_5", "Hochschule", 3),
-            ("ring_9", "Klinikum", 3),
-            ("grid_2_0", "Oststraße", 2),
-        ],
-    )
+    stations = _station_list(city, "kc", "knotencar")
     types = _car_types()
     info: list[dict[str, Any]] = []
     status: list[dict[str, Any]] = []

@@ -47,10 +47,20 @@ def _csv(header: Sequence[str], rows: Iterable[Sequence[object]]) -> bytes:
     return buf.getvalue().encode("utf-8")
 
 
-# Long but flat: one short, independent block per GTFS file, in the order of the GTFS reference.
 def gtfs_tables(plan: TransitPlan, build_date: date, seed: int) -> dict[str, bytes]:
-    """All GTFS files of the demo feed as CSV bytes, keyed by file name."""
+    """All GTFS files of the demo feed as CSV bytes, keyed by file name (in the reference's order)."""
     start, end = feed_period(build_date)
+    return {
+        **_feed_tables(build_date, seed, start, end),
+        **_stop_tables(plan),
+        **_service_tables(start, end),
+        **_trip_tables(plan),
+        **_transfer_tables(plan),
+    }
+
+
+def _feed_tables(build_date: date, seed: int, start: date, end: date) -> dict[str, bytes]:
+    """agency.txt and feed_info.txt."""
     files: dict[str, bytes] = {}
     files["agency.txt"] = _csv(
         ["agency_id", "agency_name", "agency_url", "agency_timezone", "agency_lang", "agency_email"],
@@ -80,6 +90,12 @@ def gtfs_tables(plan: TransitPlan, build_date: date, seed: int) -> dict[str, byt
             ]
         ],
     )
+    return files
+
+
+def _stop_tables(plan: TransitPlan) -> dict[str, bytes]:
+    """stops.txt (the main station a parent of its platforms) and routes.txt."""
+    files: dict[str, bytes] = {}
     stop_rows = []
     for sid in sorted(plan.stops):
         s = plan.stops[sid]
@@ -117,6 +133,12 @@ def gtfs_tables(plan: TransitPlan, build_date: date, seed: int) -> dict[str, byt
             for ln in plan.lines
         ],
     )
+    return files
+
+
+def _service_tables(start: date, end: date) -> dict[str, bytes]:
+    """calendar.txt and calendar_dates.txt: weekdays, Saturdays, Sundays; holidays run as Sundays."""
+    files: dict[str, bytes] = {}
     files["calendar.txt"] = _csv(
         CALENDAR_COLUMNS,
         [
@@ -137,6 +159,12 @@ def gtfs_tables(plan: TransitPlan, build_date: date, seed: int) -> dict[str, byt
         date_rows.append(["SU", day.strftime("%Y%m%d"), 1])
         date_rows.append([regular, day.strftime("%Y%m%d"), 2])
     files["calendar_dates.txt"] = _csv(["service_id", "date", "exception_type"], sorted(date_rows))
+    return files
+
+
+def _trip_tables(plan: TransitPlan) -> dict[str, bytes]:
+    """shapes.txt, trips.txt, stop_times.txt and frequencies.txt."""
+    files: dict[str, bytes] = {}
     shape_rows = []
     for pid in sorted(plan.patterns):
         p = plan.patterns[pid]
@@ -181,6 +209,12 @@ def gtfs_tables(plan: TransitPlan, build_date: date, seed: int) -> dict[str, byt
     files["frequencies.txt"] = _csv(
         ["trip_id", "start_time", "end_time", "headway_secs", "exact_times"], freq_rows
     )
+    return files
+
+
+def _transfer_tables(plan: TransitPlan) -> dict[str, bytes]:
+    """transfers.txt: minimum transfer times between the main station's platforms."""
+    files: dict[str, bytes] = {}
     hub_platforms = sorted(s for s, st in plan.stops.items() if st.parent_station == HBF_STATION_ID)
     transfer_rows = []
     for a in hub_platforms:

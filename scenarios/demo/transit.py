@@ -173,87 +173,69 @@ def _incoming_side(city: City, a: int, hub: int) -> str:
     return "south" if ay < hy else "north"
 
 
-# Long on purpose: the lines are laid in one pass whose order fixes the stop ids and the random
-# draws (seeded), so that the feed stays byte-for-byte reproducible; the rail line is apart (_add_rail).
-def build_transit(city: City, seed: int) -> TransitPlan:  # noqa: C901  one pass over the bus lines
-    """Lay the bus lines and the regional railway onto ``city`` and build their timetable."""
-    rng = random.Random(seed * 7919 + 1)
-    plan = TransitPlan()
-    hub = city.landmarks["station_0"]
-    hbf_x, hbf_y = city.xy(city.landmarks["hbf"])
-    plan.stops[HBF_STATION_ID] = Stop(HBF_STATION_ID, HBF_NAME, hbf_x, hbf_y, None, 0.0)
-    segment_stops: dict[tuple[int, int], str] = {}
-    used_names: dict[str, frozenset[int]] = {}
-    counter = [0]
+class _BusStops:
+    """The bus stops of the plan, one per street segment, numbered in the order lines ask for them."""
 
-    def stop_name(a: int, b: int) -> str:
+    def __init__(self, city: City, plan: TransitPlan, hub: int) -> None:
+        self.city = city
+        self.plan = plan
+        self.hub = hub
+        self.on_segment: dict[tuple[int, int], str] = {}
+        self._used_names: dict[str, frozenset[int]] = {}
+        self._count = 0
+
+    def name(self, a: int, b: int) -> str:
+        """The stop's name: its junction's, with a direction when another segment has that name."""
+        city = self.city
         key = frozenset((a, b))
         candidates = sorted((a, b), key=lambda n: ("/" in city.junction_names.get(n, "/"), n))
         base = city.junction_names.get(candidates[0], "Haltestelle")
-        if used_names.setdefault(base, key) == key:
+        if self._used_names.setdefault(base, key) == key:
             return base
         (bx, by), (ox, oy) = city.xy(candidates[0]), city.xy(candidates[1])
         dx, dy = ox - bx, oy - by
         suffix = ("Ost" if dx > 0 else "West") if abs(dx) >= abs(dy) else ("Nord" if dy > 0 else "Süd")
         name = f"{base} {suffix}"
-        used_names.setdefault(name, key)
+        self._used_names.setdefault(name, key)
         return name
 
-    def stop_on(a: int, b: int, frac: float) -> str:
-        if (a, b) in segment_stops:
-            return segment_stops[a, b]
-        if b == hub:
-            side = _incoming_side(city, a, hub)
+    def on(self, a: int, b: int, frac: float) -> str:
+        """The stop on segment ``a -> b`` (at ``frac`` of it when new); at the hub, a platform."""
+        if (a, b) in self.on_segment:
+            return self.on_segment[a, b]
+        if b == self.hub:
+            side = _incoming_side(self.city, a, self.hub)
             code = HBF_BUS_PLATFORMS[side]
             sid = f"hbf-bus-{code.lower()}"
-            x, y = _right_offset(city, a, b, frac, STOP_OFFSET_M)
-            plan.stops[sid] = Stop(sid, HBF_NAME, x, y, (a, b), frac, HBF_STATION_ID, code)
+            x, y = _right_offset(self.city, a, b, frac, STOP_OFFSET_M)
+            self.plan.stops[sid] = Stop(sid, HBF_NAME, x, y, (a, b), frac, HBF_STATION_ID, code)
         else:
-            counter[0] += 1
-            sid = f"bus-{counter[0]:03d}"
-            x, y = _right_offset(city, a, b, frac, STOP_OFFSET_M)
-            plan.stops[sid] = Stop(sid, stop_name(a, b), x, y, (a, b), frac)
-        segment_stops[a, b] = sid
+            self._count += 1
+            sid = f"bus-{self._count:03d}"
+            x, y = _right_offset(self.city, a, b, frac, STOP_OFFSET_M)
+            self.plan.stops[sid] = Stop(sid, self.name(a, b), x, y, (a, b), frac)
+        self.on_segment[a, b] = sid
         return sid
 
+
+def build_transit(city: City, seed: int) -> TransitPlan:
+    """Lay the bus lines and the regional railway onto ``city`` and build their timetable.
+
+    Lines are laid in a fixed order, which fixes the stop ids and the seeded random draws: the
+    feed is reproducible byte for byte.
+    """
+    rng = random.Random(seed * 7919 + 1)
+    plan = TransitPlan()
+    hub = city.landmarks["station_0"]
+    hbf_x, hbf_y = city.xy(city.landmarks["hbf"])
+    plan.stops[HBF_STATION_ID] = Stop(HBF_STATION_ID, HBF_NAME, hbf_x, hbf_y, None, 0.0)
+    stops = _BusStops(city, plan, hub)
     for idx, (line_id, long_name, color, text_color, waypoints, headsigns) in enumerate(BUS_LINES):
         plan.lines.append(Line(line_id, line_id, long_name, 3, color, text_color))
         forward = city.path_through([city.landmarks[w] for w in waypoints])
         backward = city.path_through([city.landmarks[w] for w in reversed(waypoints)])
         for direction, path in enumerate((forward, backward)):
-            segs = list(itertools.pairwise(path))
-            cum = 0.0
-            last_stop_at = -math.inf
-            stop_ids: list[str] = []
-            dists: list[float] = []
-            for k, (a, b) in enumerate(segs):
-                length = city.dist_m(a, b)
-                first, last = k == 0, k == len(segs) - 1
-                if b == hub:
-                    frac = 0.6
-                elif first:
-                    frac = 0.3
-                elif last:
-                    frac = 0.7
-                else:
-                    frac = 0.5
-                pos = cum + frac * length
-                gap = pos - last_stop_at
-                want = (
-                    b == hub
-                    or first
-                    or last
-                    or (length >= MIN_STOP_SEGMENT_M and gap >= STOP_SPACING_M)
-                    or ((a, b) in segment_stops and gap >= SHARED_STOP_SPACING_M)
-                )
-                if want and (length >= MIN_STOP_SEGMENT_M or b == hub) and gap >= 120.0:
-                    if (a, b) in segment_stops:
-                        frac = plan.stops[segment_stops[a, b]].fraction
-                        pos = cum + frac * length
-                    stop_ids.append(stop_on(a, b, frac))
-                    dists.append(pos)
-                    last_stop_at = pos
-                cum += length
+            stop_ids, dists = _lay_stops(city, stops, path)
             pattern_id = f"{line_id}-{direction}"
             plan.patterns[pattern_id] = Pattern(
                 pattern_id,
@@ -266,34 +248,79 @@ def build_transit(city: City, seed: int) -> TransitPlan:  # noqa: C901  one pass
                 tuple(_offsets(dists, BUS_SPEED_M_S, BUS_DWELL_S)),
             )
         offset_s = (idx * 3 + rng.randrange(0, 3)) * 60
-        for service_id, (first_s, last_s, headway_s) in BUS_SERVICE.items():
-            for direction in (0, 1):
-                pattern_id = f"{line_id}-{direction}"
-                if line_id == FREQUENCY_LINE and service_id == "WD":
-                    plan.trips.append(
-                        Trip(
-                            f"{line_id}-{service_id}-{direction}-freq",
-                            pattern_id,
-                            service_id,
-                            FREQUENCY_WINDOWS[0][0] + direction * 300,
-                            tuple(
-                                (s + direction * 300, e + direction * 300, h) for s, e, h in FREQUENCY_WINDOWS
-                            ),
-                        )
-                    )
-                    continue
-                t = first_s + offset_s + direction * (headway_s // 2)
-                while t <= last_s + offset_s:
-                    plan.trips.append(
-                        Trip(f"{line_id}-{service_id}-{direction}-{t // 60:04d}", pattern_id, service_id, t)
-                    )
-                    t += headway_s
-        for service_id in NIGHT_TRIPS.get(line_id, ()):
-            plan.trips.append(
-                Trip(f"{line_id}-{service_id}-0-night", f"{line_id}-0", service_id, NIGHT_DEPARTURE_S)
-            )
+        plan.trips.extend(_bus_trips(line_id, offset_s))
     _add_rail(city, plan)
     return plan
+
+
+def _lay_stops(city: City, stops: _BusStops, path: list[int]) -> tuple[list[str], list[float]]:
+    """The stops of one direction along ``path`` and their distances from its start (metres).
+
+    A stop on the first and last segment and at the hub, else every ``STOP_SPACING_M`` on long
+    enough segments; a segment another line stops on is reused when far enough from the last stop.
+    """
+    segs = list(itertools.pairwise(path))
+    cum = 0.0
+    last_stop_at = -math.inf
+    stop_ids: list[str] = []
+    dists: list[float] = []
+    for k, (a, b) in enumerate(segs):
+        length = city.dist_m(a, b)
+        first, last = k == 0, k == len(segs) - 1
+        if b == stops.hub:
+            frac = 0.6
+        elif first:
+            frac = 0.3
+        elif last:
+            frac = 0.7
+        else:
+            frac = 0.5
+        pos = cum + frac * length
+        gap = pos - last_stop_at
+        want = (
+            b == stops.hub
+            or first
+            or last
+            or (length >= MIN_STOP_SEGMENT_M and gap >= STOP_SPACING_M)
+            or ((a, b) in stops.on_segment and gap >= SHARED_STOP_SPACING_M)
+        )
+        if want and (length >= MIN_STOP_SEGMENT_M or b == stops.hub) and gap >= 120.0:
+            if (a, b) in stops.on_segment:
+                frac = stops.plan.stops[stops.on_segment[a, b]].fraction
+                pos = cum + frac * length
+            stop_ids.append(stops.on(a, b, frac))
+            dists.append(pos)
+            last_stop_at = pos
+        cum += length
+    return stop_ids, dists
+
+
+def _bus_trips(line_id: str, offset_s: int) -> list[Trip]:
+    """The trips of one bus line in both directions on every service, plus its night trips."""
+    trips: list[Trip] = []
+    for service_id, (first_s, last_s, headway_s) in BUS_SERVICE.items():
+        for direction in (0, 1):
+            pattern_id = f"{line_id}-{direction}"
+            if line_id == FREQUENCY_LINE and service_id == "WD":
+                trips.append(
+                    Trip(
+                        f"{line_id}-{service_id}-{direction}-freq",
+                        pattern_id,
+                        service_id,
+                        FREQUENCY_WINDOWS[0][0] + direction * 300,
+                        tuple((s + direction * 300, e + direction * 300, h) for s, e, h in FREQUENCY_WINDOWS),
+                    )
+                )
+                continue
+            t = first_s + offset_s + direction * (headway_s // 2)
+            while t <= last_s + offset_s:
+                trips.append(
+                    Trip(f"{line_id}-{service_id}-{direction}-{t // 60:04d}", pattern_id, service_id, t)
+                )
+                t += headway_s
+    for service_id in NIGHT_TRIPS.get(line_id, ()):
+        trips.append(Trip(f"{line_id}-{service_id}-0-night", f"{line_id}-0", service_id, NIGHT_DEPARTURE_S))
+    return trips
 
 
 def _add_rail(city: City, plan: TransitPlan) -> None:
