@@ -129,12 +129,14 @@ def stop_ids(data: Path) -> list[str]:
 
 
 def free_port() -> int:
+    """A free TCP port on the loopback interface."""
     with socket.socket() as sock:
         sock.bind(("127.0.0.1", 0))
         return int(sock.getsockname()[1])
 
 
 def get(port: int, path: str) -> int:
+    """GET ``path`` on a new connection; the status code."""
     conn = http.client.HTTPConnection("127.0.0.1", port, timeout=10)
     try:
         conn.request("GET", path)
@@ -176,6 +178,7 @@ def load(port: int, paths: list[str], clients: int, seconds: float) -> tuple[int
 
 
 def pct(values: list[float], q: float) -> float:
+    """The ``q``-th percentile of ``values``."""
     return statistics.quantiles(values, n=100)[int(q) - 1] if len(values) > 1 else values[0]
 
 

@@ -566,12 +566,13 @@ class Planner:
         }
         return Leg(
             mode, self.stop_place(ride.board_stop), self.stop_place(ride.alight_stop),
-            self._leg_time(ride.board_s, None if sched_dep is None else int(sched_dep[i]), realtime),
-            self._leg_time(ride.alight_s, None if sched_arr is None else int(sched_arr[e]), realtime),
+            self._leg_time(ride.board_s, None if sched_dep is None else int(sched_dep[i]), realtime=realtime),
+            self._leg_time(ride.alight_s, None if sched_arr is None else int(sched_arr[e]),
+                           realtime=realtime),
             distance, points, realtime=realtime, transit=transit,
         )  # fmt: skip
 
-    def _leg_time(self, when_s: int, scheduled_s: int | None, realtime: bool) -> LegTime:
+    def _leg_time(self, when_s: int, scheduled_s: int | None, *, realtime: bool) -> LegTime:
         """The leg time of a ride end: as planned, or (realtime) scheduled, estimated and delay."""
         if not realtime:
             return LegTime(self.at(when_s))
