@@ -15,11 +15,9 @@ delays without cancelled, added or overtaking trips), else on the schedule.
 from __future__ import annotations
 
 import copy
-import csv
 import datetime as dt
 import functools
 import inspect
-import io
 import threading
 import zipfile
 from collections import OrderedDict
@@ -83,19 +81,12 @@ class LiveAvailability:
 
 def _calendar_dates(path: Path) -> list[int]:
     """Every ``yyyymmdd`` of calendar.txt (start and end) and calendar_dates.txt of a GTFS zip/folder."""
+    from mobility.planner.graphdir import gtfs_rows
+
     out: list[int] = []
     for name, columns in (("calendar.txt", ("start_date", "end_date")), ("calendar_dates.txt", ("date",))):
-        if path.is_dir():
-            raw = (path / name).read_bytes() if (path / name).is_file() else b""
-        else:
-            with zipfile.ZipFile(path) as zf:
-                names = {Path(n).name: n for n in zf.namelist()}
-                raw = zf.read(names[name]) if name in names else b""
-        for row in csv.DictReader(io.StringIO(raw.decode("utf-8-sig", errors="replace"))):
-            for col in columns:
-                value = (row.get(col) or "").strip()
-                if len(value) == 8 and value.isdigit():
-                    out.append(int(value))
+        for row in gtfs_rows(path, name):
+            out.extend(int(row[col]) for col in columns if len(row.get(col, "")) == 8 and row[col].isdigit())
     return out
 
 

@@ -46,10 +46,10 @@ def route_styles(paths: Sequence[Path]) -> dict[str, dict[str, str | None]]:
     for path in paths:
         prefix = default_namespace(path) + ":" if len(paths) > 1 else ""
         agencies = {
-            r.get("agency_id", ""): r.get("agency_name") or None for r in _csv_rows(path, "agency.txt")
+            r.get("agency_id", ""): r.get("agency_name") or None for r in gtfs_rows(path, "agency.txt")
         }
         only = next(iter(agencies.values())) if len(agencies) == 1 else None
-        for r in _csv_rows(path, "routes.txt"):
+        for r in gtfs_rows(path, "routes.txt"):
             color, text = (r.get("route_color") or "").strip(), (r.get("route_text_color") or "").strip()
             out[prefix + r.get("route_id", "")] = {
                 "color": f"#{color.upper()}" if color else None,
@@ -59,7 +59,7 @@ def route_styles(paths: Sequence[Path]) -> dict[str, dict[str, str | None]]:
     return out
 
 
-def _csv_rows(path: Path, name: str) -> list[dict[str, str]]:
+def gtfs_rows(path: Path, name: str) -> list[dict[str, str]]:
     """Rows of one table of a GTFS zip or folder (empty when the table is absent)."""
     try:
         if path.is_dir():
