@@ -11,6 +11,7 @@ once per ``refresh_interval_s`` so that every worker process sees what the one p
 
 from __future__ import annotations
 
+import hashlib
 import threading
 import time
 from dataclasses import dataclass, field
@@ -83,12 +84,30 @@ def services(app: Flask | None = None) -> Services:
     return found
 
 
-def json_response(doc: Any, *, max_age_s: int, status: int = 200) -> Response:
-    """``doc`` as JSON (orjson) with an ETag and ``Cache-Control: max-age``; 304 when unchanged."""
+def json_response(doc: Any, *, max_age_s: int, status: int = 200, etag_of: Any = None) -> Response:
+    """``doc`` as JSON (orjson) with an ETag and ``Cache-Control: max-age``; 304 when unchanged.
+
+    ``etag_of``: what the ETag is computed from when not the whole answer, e.g. the answer without
+    its own time and the data ages that grow every second (see :func:`without_keys`), so that a
+    client polling with ``If-None-Match`` gets 304 until the data itself changes.
+    """
     body = orjson.dumps(doc, option=orjson.OPT_NON_STR_KEYS)
     response = Response(body, status=status, mimetype="application/json")
-    response.add_etag()
+    if etag_of is not None:
+        stable = orjson.dumps(etag_of, option=orjson.OPT_NON_STR_KEYS)
+        response.set_etag(hashlib.sha1(stable, usedforsecurity=False).hexdigest())
+    else:
+        response.add_etag()
     response.headers["Cache-Control"] = f"public, max-age={max_age_s}"
     if status == 200:
         response.make_conditional(request)
     return response
+
+
+def without_keys(doc: Any, keys: frozenset[str]) -> Any:
+    """``doc`` without the entries named ``keys`` in any of its objects."""
+    if isinstance(doc, dict):
+        return {k: without_keys(v, keys) for k, v in doc.items() if k not in keys}
+    if isinstance(doc, list):
+        return [without_keys(v, keys) for v in doc]
+    return doc

@@ -24,7 +24,7 @@ from flask import Response
 from flask_openapi3 import APIBlueprint, OpenAPI, Tag
 from pydantic import BaseModel, ConfigDict, Field
 
-from api.context import Services, json_response, services
+from api.context import Services, json_response, services, without_keys
 from api.errors import ApiProblem
 from api.live_views import (
     BIKE_FORM_FACTORS,
@@ -432,10 +432,16 @@ def create_hubs_blueprint() -> APIBlueprint:
 
     @bp.get("/<hub_id>", responses={200: HubResponse, **problems(400, 404, 503)})
     def get_hub(path: HubPath, query: HubQuery) -> Response:
-        """A hub's departures, bikes and docks, shared cars and chargers, with their freshness."""
+        """A hub's departures, bikes and docks, shared cars and chargers, with their freshness.
+
+        The ETag leaves out the time of the answer and the data ages: a display polling with
+        If-None-Match gets 304 until a departure, an offer, a charger or a staleness changes.
+        """
         views = hub_views()
         hub = views.hub(path.hub_id)
-        return json_response(views.document(hub, query.limit, query.window_s), max_age_s=10)
+        doc = views.document(hub, query.limit, query.window_s)
+        stable = without_keys({k: v for k, v in doc.items() if k != "as_of"}, frozenset({"age_s"}))
+        return json_response(doc, max_age_s=10, etag_of=stable)
 
     return bp
 

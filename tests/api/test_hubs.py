@@ -250,6 +250,20 @@ def test_every_block_turns_stale_when_its_feed_is_old(fed: Any) -> None:
     assert hub["chargers"]["age_s"] == 3600.0
 
 
+def test_a_poll_with_the_etag_is_304_until_the_data_changes_not_merely_its_age(fed: Any) -> None:
+    """The answer's own time and the data ages grow every second; the ETag must not follow them."""
+    client, clock, now = fed
+    first = client.get("/api/v1/hubs/hbf")
+    etag = first.headers["ETag"]
+    clock.set(now + dt.timedelta(seconds=3))  # every age_s is 3 s larger, nothing else changed
+    again = client.get("/api/v1/hubs/hbf", headers={"If-None-Match": etag})
+    assert again.status_code == 304 and again.data == b""
+    clock.set(now + dt.timedelta(hours=1))  # now every block is stale: a new answer
+    changed = client.get("/api/v1/hubs/hbf", headers={"If-None-Match": etag})
+    assert changed.status_code == 200 and changed.headers["ETag"] != etag
+    assert changed.get_json()["chargers"]["stale"] is True
+
+
 def test_a_missing_feed_leaves_its_block_without_data_and_stale(
     api_data_dir: Path, demo_feeds: DemoFeeds
 ) -> None:
