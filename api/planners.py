@@ -6,18 +6,13 @@ keeps the planners of the last few dates, and serialises the queries of one plan
 router keeps one search state). The planners read the sharing and charger state from the live
 state through :class:`LiveAvailability`, falling back to the graph folder's snapshot where the
 live state has none. With realtime updates, today's timetable is made the overlay's base and
-queries route on the overlay: through ``Planner.plan(q, overlay=...)`` where the planner has it
-(scheduled and estimated times, cancellations); otherwise on a twin planner over the overlay's
-transit arrays, and only while the planner can still name every ride (:func:`overlay_usable`:
-delays without cancelled, added or overtaking trips), else on the schedule.
+queries route on the overlay through ``Planner.plan(q, overlay=...)`` (scheduled and estimated
+times, cancelled trips left out, added trips ridden).
 """
 
 from __future__ import annotations
 
-import copy
 import datetime as dt
-import functools
-import inspect
 import threading
 import zipfile
 from collections import OrderedDict
@@ -27,7 +22,6 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 from zoneinfo import ZoneInfo
 
-import numpy as np
 from flask import Flask, current_app
 
 from api.context import services
@@ -110,51 +104,12 @@ def service_period(gtfs: list[str]) -> tuple[dt.date, dt.date] | None:
         return None
 
 
-def overlay_usable(overlay: RealtimeOverlay, tt: Timetable) -> bool:
-    """Whether a planner over ``tt`` can route on ``overlay.transit`` and still name every ride.
-
-    The planner names a ride by ``tt.inst_trip[instance]``; that holds while the overlay keeps the
-    timetable's instances in place (delays without overtaking). Cancelled, added or re-ordered
-    trips renumber the instances, and the planner cannot yet map them back (``inst_orig``).
-    """
-    base = overlay.base.tt
-    if base.date != tt.date or base.n_stops != tt.n_stops or len(base.inst_trip) != len(tt.inst_trip):
-        return False
-    orig = np.asarray(overlay.inst_orig)
-    if len(orig) != len(tt.inst_trip) or bool((np.asarray(overlay.inst_added) >= 0).any()):
-        return False
-    return bool(np.array_equal(tt.inst_trip[orig], tt.inst_trip))
-
-
-@functools.cache
-def planner_takes_overlay() -> bool:
-    """Whether ``Planner.plan`` routes on a realtime overlay itself (``plan(q, overlay=...)``)."""
-    from mobility.planner.plan import Planner
-
-    return "overlay" in inspect.signature(Planner.plan).parameters
-
-
-def realtime_twin(planner: Planner, overlay: RealtimeOverlay) -> Planner:
-    """A planner like ``planner`` that routes on the overlay's transit arrays.
-
-    It shares what does not depend on the trips (stop links, street footpaths, stops near
-    sharing stations), so a new overlay every poll costs no street searches; only its RAPTOR
-    routers are new. (The planner offers no such constructor yet.)
-    """
-    twin = copy.copy(planner)
-    twin.transit = overlay.transit
-    twin._routers = {}
-    return twin
-
-
 @dataclass
 class DatePlanner:
-    """The planner of one service date, its query lock and its realtime twin (if any)."""
+    """The planner of one service date and its query lock."""
 
     planner: Planner
     lock: threading.Lock = field(default_factory=threading.Lock)
-    realtime_for: RealtimeOverlay | None = None  # the overlay the twin routes on
-    realtime: Planner | None = None
 
 
 class PlannerCache:
@@ -249,14 +204,8 @@ class PlannerCache:
         routed on realtime transit times. Raises the planner's errors (NoRouteError, ...)."""
         entry = self.for_date(date)
         with entry.lock:  # one query at a time per planner: its router keeps one search state
-            overlay = self._overlay(entry.planner, date)
-            if planner_takes_overlay():
-                planner: Any = entry.planner  # plan(q, overlay=...) and usable_overlay()
-                usable = planner.usable_overlay(overlay)
-                its: list[Itinerary] = planner.plan(query, overlay=usable)
-                return its, usable is not None
-            twin = self._twin(entry, overlay)
-            return (twin or entry.planner).plan(query), twin is not None
+            usable = entry.planner.usable_overlay(self._overlay(entry.planner, date))
+            return entry.planner.plan(query, overlay=usable), usable is not None
 
     def _overlay(self, planner: Planner, date: dt.date) -> RealtimeOverlay | None:
         """The live state's realtime overlay (None without updates); the timetable of today is
@@ -271,17 +220,6 @@ class PlannerCache:
             attach_timetable(state, planner.tt)
         overlay = state.overlay()
         return overlay if overlay is not None and overlay.applied > 0 else None
-
-    def _twin(self, entry: DatePlanner, overlay: RealtimeOverlay | None) -> Planner | None:
-        """For a planner without realtime support: its twin on the overlay's transit arrays when
-        it can still name every ride (:func:`overlay_usable`), else None (the schedule)."""
-        tt = entry.planner.tt
-        if overlay is None or tt is None or not overlay_usable(overlay, tt):
-            return None
-        if entry.realtime is None or entry.realtime_for is not overlay:
-            entry.realtime = realtime_twin(entry.planner, overlay)
-            entry.realtime_for = overlay
-        return entry.realtime
 
     def timetable(self) -> Timetable:
         """A timetable for stop look-ups (today's, or the nearest date of the service period)."""
