@@ -135,6 +135,26 @@ def check_ranges(
     """
     r = ranges or PhysicalRanges()
     _check_number("site_limit_kw", site_limit_kw, low=0.0, high=r.site_max_kw, low_open=True)
+    _check_sessions(sessions, r)
+    _check_evses(evses, r)
+    for i, w in enumerate(limit_windows):
+        _check_number(
+            f"limit_windows[{i}].limit_kw",
+            w.limit_kw,
+            low=0.0,
+            high=r.site_max_kw,
+            low_open=False,
+            label=f"limit window from {w.start.isoformat()}: limit_kw",
+        )
+    if prices is not None:
+        top = r.price_max_abs_eur_per_kwh
+        _check_series("prices", "price_eur_per_kwh", prices, -top, top, "price")
+    if pv_kw is not None:
+        _check_series("pv", "pv_kw", pv_kw, 0.0, r.site_max_kw, "pv forecast")
+
+
+def _check_sessions(sessions: Sequence[Session], r: PhysicalRanges) -> None:
+    """Energy, power and times of every session within the physical ranges."""
     for i, s in enumerate(sessions):
         where = f"sessions[{i}]"
         label = f"session {s.session_id}"
@@ -160,54 +180,34 @@ def check_ranges(
                     f"{label}: {name} {t.isoformat()} is outside {r.earliest.year}..{r.latest.year - 1}",
                     "range",
                 )
+
+
+def _check_evses(evses: Sequence[SiteEvse], r: PhysicalRanges) -> None:
+    """Maximum and minimum power of every EVSE within a charging point's range."""
     for i, e in enumerate(evses):
         label = f"evse {e.evse_id}"
-        _check_number(
-            f"evses[{i}].max_kw",
-            e.max_kw,
-            low=0.0,
-            high=r.point_max_kw,
-            low_open=True,
-            label=f"{label}: max_kw",
-        )
-        _check_number(
-            f"evses[{i}].min_kw",
-            e.min_kw,
-            low=0.0,
-            high=r.point_max_kw,
-            low_open=False,
-            label=f"{label}: min_kw",
-        )
-    for i, w in enumerate(limit_windows):
-        _check_number(
-            f"limit_windows[{i}].limit_kw",
-            w.limit_kw,
-            low=0.0,
-            high=r.site_max_kw,
-            low_open=False,
-            label=f"limit window from {w.start.isoformat()}: limit_kw",
-        )
-    if prices is not None:
-        top = r.price_max_abs_eur_per_kwh
-        for i, v in enumerate(prices.values):
+        for name, value, low_open in (("max_kw", e.max_kw, True), ("min_kw", e.min_kw, False)):
             _check_number(
-                f"prices[{i}].price_eur_per_kwh",
-                v,
-                low=-top,
-                high=top,
-                low_open=False,
-                label=f"price from {prices.starts[i].isoformat()}",
-            )
-    if pv_kw is not None:
-        for i, v in enumerate(pv_kw.values):
-            _check_number(
-                f"pv[{i}].pv_kw",
-                v,
+                f"evses[{i}].{name}",
+                value,
                 low=0.0,
-                high=r.site_max_kw,
-                low_open=False,
-                label=f"pv forecast from {pv_kw.starts[i].isoformat()}",
+                high=r.point_max_kw,
+                low_open=low_open,
+                label=f"{label}: {name}",
             )
+
+
+def _check_series(field: str, column: str, series: StepSeries, low: float, high: float, what: str) -> None:
+    """Every value of a step series (prices, PV) within ``low..high``."""
+    for i, v in enumerate(series.values):
+        _check_number(
+            f"{field}[{i}].{column}",
+            v,
+            low=low,
+            high=high,
+            low_open=False,
+            label=f"{what} from {series.starts[i].isoformat()}",
+        )
 
 
 def problem_size(sessions: Sequence[Session], slot_minutes: int) -> ProblemSize:
