@@ -30,7 +30,7 @@ from api.live_views import (
 from api.models import RequestModel, problems
 from api.params import BBoxText, parse_bbox
 from api.routes.charging import charging_tag
-from api.routes.sharing import BBOX_DESCRIPTION, FeedOut
+from api.routes.sharing import BBOX_DESCRIPTION, BBOX_EXAMPLE, FeedOut
 from api.settings import Settings
 
 EvseStatus = Literal[
@@ -60,7 +60,7 @@ class LocationsQuery(RequestModel):
     """Filters of the charging locations."""
 
     model_config = ConfigDict(extra="forbid")
-    bbox: BBoxText | None = Field(default=None, description=BBOX_DESCRIPTION)
+    bbox: BBoxText | None = Field(default=None, description=BBOX_DESCRIPTION, json_schema_extra=BBOX_EXAMPLE)
     status: EvseStatus | None = Field(default=None, description="Only EVSEs in this OCPI status")
     connector: ConnectorStandard | None = Field(
         default=None, description="Only EVSEs with this connector standard"

@@ -48,7 +48,10 @@ class DeparturesPath(RequestModel):
     """The stop of the board."""
 
     stop_id: str = Field(
-        min_length=1, max_length=200, description="GTFS stop id; a station includes its platforms"
+        min_length=1,
+        max_length=200,
+        description="GTFS stop id; a station includes its platforms",
+        json_schema_extra={"example": "hbf"},
     )
 
 

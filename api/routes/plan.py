@@ -36,9 +36,14 @@ class PlanParams(RequestModel):
     model_config = ConfigDict(extra="forbid", populate_by_name=True)
 
     from_: LatLonText = Field(
-        alias="from", description="Origin as lat,lon (WGS 84), for example 51.6802,7.7870"
+        alias="from",
+        description="Origin as lat,lon (WGS 84), for example 51.6802,7.7870",
+        json_schema_extra={"example": "51.6802,7.7870"},
     )
-    to: LatLonText = Field(description="Destination as lat,lon (WGS 84), for example 51.6800,7.8330")
+    to: LatLonText = Field(
+        description="Destination as lat,lon (WGS 84), for example 51.6800,7.8330",
+        json_schema_extra={"example": "51.6800,7.8330"},
+    )
     time: AwareDatetime | None = Field(
         default=None, description="Departure (or arrival with arrive_by) as RFC 3339 with offset; default now"
     )

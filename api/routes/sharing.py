@@ -35,13 +35,15 @@ FormFactor = Literal[
     "bicycle", "cargo_bicycle", "car", "moped", "scooter_standing", "scooter_seated", "other"
 ]
 BBOX_DESCRIPTION = "min_lon,min_lat,max_lon,max_lat (WGS84)"
+#: a box around the demo city's centre
+BBOX_EXAMPLE: dict[str, Any] = {"example": "7.78,51.67,7.84,51.69"}
 
 
 class SharingQuery(RequestModel):
     """Filters of the sharing lists."""
 
     model_config = ConfigDict(extra="forbid")
-    bbox: BBoxText | None = Field(default=None, description=BBOX_DESCRIPTION)
+    bbox: BBoxText | None = Field(default=None, description=BBOX_DESCRIPTION, json_schema_extra=BBOX_EXAMPLE)
     system_id: str | None = Field(default=None, min_length=1, max_length=200, description="One GBFS system")
     form_factor: FormFactor | None = Field(default=None, description="GBFS form factor")
 

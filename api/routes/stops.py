@@ -41,7 +41,9 @@ class StopsParams(RequestModel):
     model_config = ConfigDict(extra="forbid")
 
     near: LatLonText | None = Field(
-        default=None, description="lat,lon to search around, for example 51.6801,7.8098"
+        default=None,
+        description="lat,lon to search around, for example 51.6801,7.8098",
+        json_schema_extra={"example": "51.6801,7.8098"},
     )
     radius_m: float = Field(
         allow_inf_nan=False, default=500.0, gt=0, le=5000, description="Search radius around near (m)"
