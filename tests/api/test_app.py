@@ -95,3 +95,18 @@ def test_the_charging_plan_and_the_itineraries_are_documented_with_their_own_sch
 
     assert set(ok_schema("/api/v1/charging/plan", "post")["required"]) == {"summary", "plan"}  # type: ignore[arg-type]
     assert set(ok_schema("/api/v1/plan", "get")["required"]) == {"itineraries", "query"}  # type: ignore[arg-type]
+
+
+def test_the_document_lists_json_operations_and_the_metrics_text_only(client: FlaskClient) -> None:
+    """The station display is an HTML page for browsers, not an API operation: it is left out of the
+    document. Every documented success is JSON but the metrics, which are Prometheus text."""
+    spec = client.get("/api/v1/openapi.json").get_json()
+    assert client.get("/display/hbf").status_code in (200, 404)  # served, though not documented
+    assert not [path for path in spec["paths"] if path.startswith("/display")]
+    for path, item in spec["paths"].items():
+        for method, operation in item.items():
+            kinds = set(operation["responses"]["200"]["content"])
+            want = (
+                {"text/plain; version=0.0.4; charset=utf-8"} if path == "/metrics" else {"application/json"}
+            )
+            assert kinds == want, (method, path)
