@@ -17,6 +17,7 @@ from __future__ import annotations
 
 import io
 import math
+import re
 from typing import Any
 
 from flask import request
@@ -41,9 +42,15 @@ LIMIT_ERRORS: dict[str, tuple[str, str]] = {
     "finite_number": ("", "finite"),
     "multiple_of": ("multiple_of", "multipleOf"),
     "cross_field": ("", "rule"),  # a model validator's PydanticCustomError("cross_field", ...)
+    # a field validator's PydanticCustomError for a value of the published form that breaks a range
+    # (the limit in its context under "limit") or a rule the schema cannot express
+    "range": ("limit", "range"),
+    "rule": ("", "rule"),
+    "not_finite": ("", "finite"),  # text of numbers one of which is too large to be finite
 }
 
 MAX_ERRORS_LISTED = 20
+_DECIMAL = re.compile(r"\s*[-+]?(?:[0-9]+(?:\.[0-9]*)?|\.[0-9]+)(?:[eE][-+]?[0-9]+)?\s*")
 
 
 def field_path(loc: tuple[int | str, ...]) -> str:
@@ -67,6 +74,18 @@ def json_value(value: Any) -> Any:
     return str(value)[:80]
 
 
+def _beyond_a_limit(err: Any) -> bool:
+    """Whether a validation error is a limit or rule broken (422) rather than malformed input (400).
+
+    ``nan`` or ``inf`` written in a query parameter is not a number at all (malformed), while a
+    number too large to be finite (``1e999``) is one beyond a limit.
+    """
+    if err["type"] not in LIMIT_ERRORS:
+        return False
+    value = err.get("input")
+    return not (err["type"] == "finite_number" and isinstance(value, str) and not _DECIMAL.fullmatch(value))
+
+
 def validation_problem(exc: ValidationError) -> ApiProblem:
     """400 for a malformed request; 422 naming field, value and limit when only limits were broken."""
     raw = exc.errors(include_url=False)
@@ -79,7 +98,7 @@ def validation_problem(exc: ValidationError) -> ApiProblem:
     first, err = errors[0], raw[0]
     if len(errors) > MAX_ERRORS_LISTED:  # a body of thousands of bad items gets a short answer
         errors = [*errors[:MAX_ERRORS_LISTED], {"field": "...", "message": f"{len(raw)} errors in all"}]
-    if not all(e["type"] in LIMIT_ERRORS for e in raw):
+    if not all(_beyond_a_limit(e) for e in raw):
         return ApiProblem(400, "Invalid request", f"{first['field']}: {first['message']}", errors=errors)
     key, constraint = LIMIT_ERRORS[err["type"]]
     extra: dict[str, Any] = {"field": first["field"], "constraint": constraint}

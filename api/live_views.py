@@ -9,8 +9,6 @@ filters arrays and copies rows. Freshness (``as_of``, ``age_s``, ``stale``) come
 
 from __future__ import annotations
 
-import math
-import re
 import threading
 import time
 from collections.abc import Sequence
@@ -20,7 +18,6 @@ from typing import Any
 
 import numpy as np
 
-from api.errors import ApiProblem
 from charging.points import Location
 from mobility.live.state import FeedStatus
 from mobility.sharing.model import SharingSnapshot, Station, Vehicle
@@ -55,45 +52,6 @@ def freshness(
         "age_s": round(max(float(s.age_s or 0.0) for s in good), 1),
         "stale": any(s.stale for s in good),
     }
-
-
-_NUMBER = r"-?(?:[0-9]+(?:\.[0-9]*)?|\.[0-9]+)(?:[eE][-+]?[0-9]+)?"
-#: the form ``bbox`` takes, for the OpenAPI document (the checks below give the precise detail)
-BBOX_PATTERN = rf"^{_NUMBER},{_NUMBER},{_NUMBER},{_NUMBER}$"
-
-
-def parse_bbox(text: str | None) -> BBox | None:
-    """``min_lon,min_lat,max_lon,max_lat`` as four numbers. A problem names what is wrong: 400
-    when the text is not four numbers, 422 when four numbers make no box (order, range)."""
-    if text is None:
-        return None
-    if not text:
-        raise ApiProblem(
-            400, "Invalid request", "bbox: empty; give min_lon,min_lat,max_lon,max_lat or leave it out"
-        )
-    parts = text.split(",")
-    if len(parts) != 4:
-        raise ApiProblem(
-            400, "Invalid request", f"bbox: expected min_lon,min_lat,max_lon,max_lat, got {len(parts)} values"
-        )
-    try:
-        min_lon, min_lat, max_lon, max_lat = (float(p) for p in parts)
-    except ValueError as exc:
-        raise ApiProblem(400, "Invalid request", f"bbox: not a number in {text!r}") from exc
-    status = 422 if re.fullmatch(BBOX_PATTERN, text) else 400
-    if not all(math.isfinite(v) for v in (min_lon, min_lat, max_lon, max_lat)):
-        raise ApiProblem(status, "Invalid request", "bbox: values must be finite")
-    if not (
-        -180 <= min_lon <= 180 and -180 <= max_lon <= 180 and -90 <= min_lat <= 90 and -90 <= max_lat <= 90
-    ):
-        raise ApiProblem(
-            status, "Invalid request", "bbox: longitudes must lie in [-180, 180], latitudes in [-90, 90]"
-        )
-    if min_lon > max_lon or min_lat > max_lat:
-        raise ApiProblem(
-            status, "Invalid request", "bbox: min_lon must not exceed max_lon, nor min_lat max_lat"
-        )
-    return min_lon, min_lat, max_lon, max_lat
 
 
 def in_bbox(lat: np.ndarray, lon: np.ndarray, bbox: BBox | None) -> np.ndarray:

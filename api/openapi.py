@@ -83,9 +83,7 @@ def finish_document(doc: dict[str, Any], limits: Limits) -> dict[str, Any]:
             responses = operation.setdefault("responses", {})
             for status, description in ERROR_RESPONSES.items():
                 declared = responses.get(status) or {}
-                if PROBLEM_JSON in declared.get("content", {}):
-                    continue
-                responses[status] = {
+                responses[status] = {  # a route's own problem schema gives way to the shared one
                     "description": declared.get("description") or description,
                     "content": {PROBLEM_JSON: {"schema": _PROBLEM_REF}},
                 }

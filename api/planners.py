@@ -143,12 +143,17 @@ class PlannerCache:
             date = dt.date.min if when.year < 2 else dt.date.max
         period = self.period
         if period is not None and not period[0] <= date <= period[1]:
+            served = {"start": period[0].isoformat(), "end": period[1].isoformat()}
             raise ApiProblem(
                 422,
                 "Time outside the timetable",
                 f"time {when.isoformat()} falls on {date.isoformat()}, outside the timetable's service "
                 f"period {period[0].isoformat()} to {period[1].isoformat()}",
-                service_period={"start": period[0].isoformat(), "end": period[1].isoformat()},
+                service_period=served,
+                field="time",
+                value=when.isoformat(),
+                limit=served,
+                constraint="range",
             )
         return date
 

@@ -5,10 +5,12 @@ Run from the repository root (``make fuzz``)::
     .venv/bin/python benchmarks/fuzz.py                   # 300 examples per operation and phase
     .venv/bin/python benchmarks/fuzz.py --max-examples 1000 --seed 7
 
-Builds the demo city into a temporary folder, starts ``knoten serve`` on loopback, runs schemathesis
-with every check (``tests/api/fuzz_helpers.py``), sends the three requests of issue 15 (a 100-year
-horizon in one-minute slots, 300,000 sessions in one body, 1e308 kWh/kW), then checks that
-``/health`` still answers and that the server's peak resident memory stayed below 1 GiB.
+Builds the demo city and its graph folder into a temporary folder, starts ``knoten serve`` on
+loopback and waits until ``/ready`` answers 200 (so plan, stops, departures and hubs are served,
+not answered 503), runs schemathesis with every check (``tests/api/fuzz_helpers.py``), sends the
+three requests of issue 15 (a 100-year horizon in one-minute slots, 300,000 sessions in one body,
+1e308 kWh/kW), then checks that ``/health`` still answers and that the server's peak resident
+memory stayed below 1 GiB.
 Prints the figures; exits non-zero when any of it fails.
 """
 
@@ -30,6 +32,7 @@ from typing import Any
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
+from api.cli.demo import build_demo_graph  # noqa: E402
 from scenarios.demo import build_demo_city  # noqa: E402
 from tests.api.fuzz_helpers import Server, knoten_server, peak_rss_bytes, run_schemathesis  # noqa: E402
 
@@ -131,8 +134,8 @@ def main() -> int:
     with tempfile.TemporaryDirectory(prefix="knoten-fuzz-") as tmp:
         work = Path(tmp)
         data_dir = work / "data"
-        build_demo_city(data_dir / "demo", seed=42)
-        with knoten_server(knoten, data_dir) as server:
+        build_demo_graph(build_demo_city(data_dir / "demo", seed=42))
+        with knoten_server(knoten, data_dir, ready=True) as server:
             start = time.perf_counter()
             result = run_schemathesis(
                 server, work, max_examples=args.max_examples, seed=args.seed, timeout_s=3600

@@ -147,7 +147,7 @@ def plan_request_model(limits: Limits) -> type[BaseModel]:
     return PlanRequest
 
 
-class PlanRow(BaseModel):
+class ChargingPlanRow(BaseModel):
     """Constant power of a session during one slot."""
 
     session_id: str
@@ -155,11 +155,11 @@ class PlanRow(BaseModel):
     power_kw: float
 
 
-class PlanResponse(BaseModel):
+class ChargingPlanResponse(BaseModel):
     """The plan, its headline figures and (when asked) the charging profiles."""
 
     summary: dict[str, Any]
-    plan: list[PlanRow]
+    plan: list[ChargingPlanRow]
     profiles: list[dict[str, Any]] | dict[str, Any] | None = None
 
 
@@ -234,7 +234,7 @@ def create_charging_blueprint(limits: Limits | None = None) -> APIBlueprint:
             raise ApiProblem(422, "Invalid charging request", str(exc)) from exc
 
     plan_route.__annotations__ = {"body": plan_request, "return": Response}
-    bp.post("/plan", responses={200: PlanResponse})(plan_route)
+    bp.post("/plan", responses={200: ChargingPlanResponse})(plan_route)
     return bp
 
 

@@ -19,19 +19,18 @@ from pydantic import BaseModel, ConfigDict, Field
 
 from api.context import json_response, services
 from api.live_views import (
-    BBOX_PATTERN,
     SecondCache,
     charger_index,
     filter_evses,
     freshness,
     in_bbox,
-    parse_bbox,
     rfc3339,
     second_of,
 )
 from api.models import RequestModel, problems
+from api.params import BBoxText, parse_bbox
 from api.routes.charging import charging_tag
-from api.routes.sharing import BBOX_DESCRIPTION, FeedOut
+from api.routes.sharing import BBOX_DESCRIPTION, BBOX_EXAMPLE, FeedOut
 from api.settings import Settings
 
 EvseStatus = Literal[
@@ -61,12 +60,7 @@ class LocationsQuery(RequestModel):
     """Filters of the charging locations."""
 
     model_config = ConfigDict(extra="forbid")
-    bbox: str | None = Field(
-        default=None,
-        max_length=200,
-        description=BBOX_DESCRIPTION,
-        json_schema_extra={"pattern": BBOX_PATTERN},
-    )
+    bbox: BBoxText | None = Field(default=None, description=BBOX_DESCRIPTION, json_schema_extra=BBOX_EXAMPLE)
     status: EvseStatus | None = Field(default=None, description="Only EVSEs in this OCPI status")
     connector: ConnectorStandard | None = Field(
         default=None, description="Only EVSEs with this connector standard"
@@ -125,7 +119,7 @@ def create_locations_blueprint(settings: Settings) -> APIBlueprint:
     @bp.get("/locations", responses={200: LocationsResponse, **problems(400, 422)})
     def locations(query: LocationsQuery) -> Response:
         """Charging locations with the live status of every EVSE."""
-        bbox = parse_bbox(query.bbox)
+        bbox = None if query.bbox is None else parse_bbox(query.bbox)
         state = services().live_state()
         index = charger_index(state.chargers(dt.datetime.now(dt.UTC)))
         key = (second_of(state.clock), query.bbox, query.status, query.connector, query.min_power_kw)

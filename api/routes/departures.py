@@ -48,7 +48,10 @@ class DeparturesPath(RequestModel):
     """The stop of the board."""
 
     stop_id: str = Field(
-        min_length=1, max_length=200, description="GTFS stop id; a station includes its platforms"
+        min_length=1,
+        max_length=200,
+        description="GTFS stop id; a station includes its platforms",
+        json_schema_extra={"example": "hbf"},
     )
 
 
@@ -341,11 +344,16 @@ def window_start(when: dt.datetime | None, tz: ZoneInfo) -> dt.datetime:
     if day is None or not today - dt.timedelta(days=PAST_DAYS) <= day <= today + dt.timedelta(
         days=FUTURE_DAYS
     ):
+        first, last = today - dt.timedelta(days=PAST_DAYS), today + dt.timedelta(days=FUTURE_DAYS)
         raise ApiProblem(
             422,
             "Invalid request",
             f"when: must lie between {PAST_DAYS} day before and {FUTURE_DAYS} days after today "
             f"({today.isoformat()}), got {start.isoformat()}",
+            field="when",
+            value=start.isoformat(),
+            limit={"start": first.isoformat(), "end": last.isoformat()},
+            constraint="range",
         )
     return start
 

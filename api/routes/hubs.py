@@ -52,7 +52,12 @@ SCOOTER_FORM_FACTORS = frozenset({"scooter_standing", "scooter_seated", "moped"}
 class HubPath(RequestModel):
     """The hub asked for."""
 
-    hub_id: str = Field(min_length=1, max_length=64, description="Hub id ([hubs.ID] in knoten.toml)")
+    hub_id: str = Field(
+        min_length=1,
+        max_length=64,
+        description="Hub id ([hubs.ID] in knoten.toml)",
+        json_schema_extra={"example": "hbf"},
+    )
 
 
 class HubQuery(RequestModel):

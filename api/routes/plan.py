@@ -3,16 +3,18 @@
 from __future__ import annotations
 
 import datetime as dt
-from typing import Any, Literal
+import re
+from typing import Annotated, Any, Literal
 
 from flask import Response
 from flask_openapi3 import APIBlueprint, OpenAPI, Tag
-from pydantic import AwareDatetime, BaseModel, ConfigDict, Field, field_validator
+from pydantic import AwareDatetime, BaseModel, ConfigDict, Field, WithJsonSchema, field_validator
 from pydantic_core import PydanticCustomError
 
 from api.context import json_response
 from api.errors import ApiProblem
 from api.models import RequestModel
+from api.params import LatLonText, parse_lat_lon, words_pattern
 from api.planners import planners
 from api.settings import Settings
 from mobility.planner.query import MODES
@@ -24,24 +26,8 @@ MAX_AGE_S = 15
 MAX_WALK_S = 3 * 3600
 PLACE_NAMES = {"en": {"Origin": "Origin", "Destination": "Destination"},
                "de": {"Origin": "Start", "Destination": "Ziel"}}  # fmt: skip
-
-
-def parse_lat_lon(value: str) -> tuple[float, float]:
-    """``lat,lon`` into floats; a pydantic error (type ``lat_lon``) naming what is wrong."""
-    parts = value.split(",")
-    try:
-        if len(parts) != 2:
-            raise ValueError
-        lat, lon = float(parts[0]), float(parts[1])
-    except ValueError:
-        raise PydanticCustomError(
-            "lat_lon", "{value} is not lat,lon (for example 51.6802,7.7870)", {"value": repr(value)}
-        ) from None
-    if not -90.0 <= lat <= 90.0:
-        raise PydanticCustomError("lat_lon", "latitude {lat} is outside -90..90", {"lat": lat})
-    if not -180.0 <= lon <= 180.0:
-        raise PydanticCustomError("lat_lon", "longitude {lon} is outside -180..180", {"lon": lon})
-    return lat, lon
+#: ``modes``: known modes, lower case, comma-separated without spaces
+MODES_PATTERN = words_pattern(MODES)
 
 
 class PlanParams(RequestModel):
@@ -49,13 +35,22 @@ class PlanParams(RequestModel):
 
     model_config = ConfigDict(extra="forbid", populate_by_name=True)
 
-    from_: str = Field(alias="from", description="Origin as lat,lon (WGS 84), for example 51.6802,7.7870")
-    to: str = Field(description="Destination as lat,lon (WGS 84), for example 51.6800,7.8330")
+    from_: LatLonText = Field(
+        alias="from",
+        description="Origin as lat,lon (WGS 84), for example 51.6802,7.7870",
+        json_schema_extra={"example": "51.6802,7.7870"},
+    )
+    to: LatLonText = Field(
+        description="Destination as lat,lon (WGS 84), for example 51.6800,7.8330",
+        json_schema_extra={"example": "51.6800,7.8330"},
+    )
     time: AwareDatetime | None = Field(
         default=None, description="Departure (or arrival with arrive_by) as RFC 3339 with offset; default now"
     )
     arrive_by: bool = Field(default=False, description="time is the latest arrival")
-    modes: str = Field(default="walk,transit", description=f"Comma-separated modes: {', '.join(MODES)}")
+    modes: Annotated[str, WithJsonSchema({"type": "string", "pattern": MODES_PATTERN})] = Field(
+        default="walk,transit", description=f"Comma-separated modes: {', '.join(MODES)}"
+    )
     ev_connector: Literal["CCS", "TYPE2", "CHADEMO"] | None = Field(
         default=None, description="With mode car: drive to a free charger with this connector"
     )
@@ -75,24 +70,21 @@ class PlanParams(RequestModel):
     )
     lang: Literal["de", "en"] = Field(default="en", description="Language of place names")
 
-    @field_validator("from_", "to")
-    @classmethod
-    def _lat_lon(cls, value: str) -> str:
-        parse_lat_lon(value)
-        return value
-
     @field_validator("modes")
     @classmethod
     def _modes(cls, value: str) -> str:
-        modes = [m.strip().lower() for m in value.split(",") if m.strip()]
-        choose = ", ".join(MODES)
-        if not modes:
-            raise PydanticCustomError("mode", "no mode given (choose from {choose})", {"choose": choose})
-        unknown = [m for m in modes if m not in MODES]
-        if unknown:
+        """Known modes in the published form (``MODES_PATTERN``), else a malformed request (400)."""
+        modes = value.split(",")
+        if re.fullmatch(MODES_PATTERN, value) is None:
+            choose = ", ".join(MODES)
+            unknown = [m for m in modes if m and m not in MODES]
+            if not unknown:
+                raise PydanticCustomError(
+                    "mode", "no mode given, or an empty one (choose from {choose})", {"choose": choose}
+                )
             raise PydanticCustomError(
                 "mode",
-                "unknown mode {mode} (choose from {choose})",
+                "unknown mode {mode} (choose from {choose}; lower case, comma-separated)",
                 {"mode": repr(unknown[0]), "choose": choose},
             )
         return ",".join(dict.fromkeys(modes))
@@ -134,7 +126,14 @@ def plan_itineraries(params: PlanParams) -> dict[str, Any]:
     date = cache.check_date(when)
     modes = frozenset(params.modes.split(","))
     if params.ev_connector is not None and "car" not in modes:
-        raise ApiProblem(400, "Invalid request", "ev_connector: needs the mode car in modes")
+        raise ApiProblem(
+            422,
+            "Invalid request",
+            f"ev_connector = {params.ev_connector}: needs the mode car in modes",
+            field="ev_connector",
+            value=params.ev_connector,
+            constraint="rule",
+        )
     max_walk_m = 1500.0 if params.max_walk_s is None else params.max_walk_s * params.walk_speed_mps
     max_walk_m = min(max_walk_m, 20000.0)
     try:
@@ -143,8 +142,8 @@ def plan_itineraries(params: PlanParams) -> dict[str, Any]:
             walk_speed_mps=params.walk_speed_mps, max_walk_m=max_walk_m, ev_connector=params.ev_connector,
             min_power_kw=params.min_power_kw, max_itineraries=params.max_itineraries,
         )  # fmt: skip
-    except QueryError as exc:
-        raise ApiProblem(400, "Invalid request", str(exc)) from exc
+    except QueryError as exc:  # the parameters were checked: a rule of the planner's own
+        raise ApiProblem(422, "Invalid request", str(exc), constraint="rule") from exc
     try:
         its, realtime = cache.plan(date, query)
     except NoRouteError as exc:
@@ -152,7 +151,7 @@ def plan_itineraries(params: PlanParams) -> dict[str, Any]:
             raise ApiProblem(422, "Place outside the network", exc.reason) from exc
         raise ApiProblem(404, "No route", exc.reason) from exc
     except QueryError as exc:
-        raise ApiProblem(400, "Invalid request", str(exc)) from exc
+        raise ApiProblem(422, "Invalid request", str(exc), constraint="rule") from exc
     except MobilityError as exc:
         raise ApiProblem(503, "Planner unavailable", str(exc)) from exc
     echo = {
@@ -186,8 +185,10 @@ def create_plan_blueprint() -> APIBlueprint:
 
         Uses the live sharing and charger state (the graph folder's snapshot where the live
         state has none) and, when the realtime overlay can be used, realtime transit times.
-        Errors: 400 bad parameters, 422 time outside the service period or a place off the
-        street network, 404 no route within the limits (the detail says why), 503 no graph.
+        Errors: 400 parameters the schema rejects; 422 values of the right form that break a
+        range or rule (a latitude beyond 90, ev_connector without the mode car, a time outside the
+        service period, a place off the street network; field, value and limit named); 404 no
+        route within the limits (the detail says why); 503 no graph.
         """
         return json_response(plan_itineraries(query), max_age_s=MAX_AGE_S)
 

@@ -18,16 +18,15 @@ from pydantic import BaseModel, ConfigDict, Field
 
 from api.context import json_response, services
 from api.live_views import (
-    BBOX_PATTERN,
     SecondCache,
     freshness,
     in_bbox,
-    parse_bbox,
     rfc3339,
     second_of,
     sharing_index,
 )
 from api.models import RequestModel, problems
+from api.params import BBoxText, parse_bbox
 from api.settings import Settings
 
 sharing_tag = Tag(name="sharing", description="Shared bikes, scooters and cars (GBFS), live")
@@ -36,18 +35,15 @@ FormFactor = Literal[
     "bicycle", "cargo_bicycle", "car", "moped", "scooter_standing", "scooter_seated", "other"
 ]
 BBOX_DESCRIPTION = "min_lon,min_lat,max_lon,max_lat (WGS84)"
+#: a box around the demo city's centre
+BBOX_EXAMPLE: dict[str, Any] = {"example": "7.78,51.67,7.84,51.69"}
 
 
 class SharingQuery(RequestModel):
     """Filters of the sharing lists."""
 
     model_config = ConfigDict(extra="forbid")
-    bbox: str | None = Field(
-        default=None,
-        max_length=200,
-        description=BBOX_DESCRIPTION,
-        json_schema_extra={"pattern": BBOX_PATTERN},
-    )
+    bbox: BBoxText | None = Field(default=None, description=BBOX_DESCRIPTION, json_schema_extra=BBOX_EXAMPLE)
     system_id: str | None = Field(default=None, min_length=1, max_length=200, description="One GBFS system")
     form_factor: FormFactor | None = Field(default=None, description="GBFS form factor")
 
@@ -139,7 +135,7 @@ def create_sharing_blueprint(settings: Settings) -> APIBlueprint:
     @bp.get("/stations", responses={200: StationsResponse, **problems(400, 422)})
     def stations(query: SharingQuery) -> Response:
         """Sharing stations with vehicles and docks available, live."""
-        bbox = parse_bbox(query.bbox)
+        bbox = None if query.bbox is None else parse_bbox(query.bbox)
         state = services().live_state()
         index = sharing_index(state.sharing(dt.datetime.now(dt.UTC)), tz)
         key = (second_of(state.clock), "stations", query.bbox, query.system_id, query.form_factor)
@@ -161,7 +157,7 @@ def create_sharing_blueprint(settings: Settings) -> APIBlueprint:
     @bp.get("/vehicles", responses={200: VehiclesResponse, **problems(400, 422)})
     def vehicles(query: SharingQuery) -> Response:
         """Vehicles with a position (free-floating and parked at stations), live."""
-        bbox = parse_bbox(query.bbox)
+        bbox = None if query.bbox is None else parse_bbox(query.bbox)
         state = services().live_state()
         index = sharing_index(state.sharing(dt.datetime.now(dt.UTC)), tz)
         key = (second_of(state.clock), "vehicles", query.bbox, query.system_id, query.form_factor)

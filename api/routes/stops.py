@@ -20,8 +20,8 @@ from pydantic_core import PydanticCustomError
 from api.context import json_response
 from api.errors import ApiProblem
 from api.models import RequestModel
+from api.params import LatLonText, parse_lat_lon
 from api.planners import planners
-from api.routes.plan import parse_lat_lon
 from api.settings import Settings
 
 stops_tag = Tag(name="stops", description="Public transport stops")
@@ -40,25 +40,23 @@ class StopsParams(RequestModel):
 
     model_config = ConfigDict(extra="forbid")
 
-    near: str | None = Field(default=None, description="lat,lon to search around, for example 51.6801,7.8098")
+    near: LatLonText | None = Field(
+        default=None,
+        description="lat,lon to search around, for example 51.6801,7.8098",
+        json_schema_extra={"example": "51.6801,7.8098"},
+    )
     radius_m: float = Field(
         allow_inf_nan=False, default=500.0, gt=0, le=5000, description="Search radius around near (m)"
     )
     q: str | None = Field(default=None, min_length=1, max_length=100, description="Part of the stop name")
     limit: int = Field(default=20, ge=1, le=200)
 
-    @field_validator("near")
-    @classmethod
-    def _lat_lon(cls, value: str | None) -> str | None:
-        if value is not None:
-            parse_lat_lon(value)
-        return value
-
     @field_validator("q")
     @classmethod
     def _words(cls, value: str | None) -> str | None:
+        """A name of spaces only is of the published form (minLength 1) but names nothing: 422."""
         if value is not None and not value.strip():
-            raise PydanticCustomError("blank", "the name to search for is blank")
+            raise PydanticCustomError("rule", "the name to search for is blank")
         return value
 
 
@@ -152,11 +150,22 @@ def create_stops_blueprint() -> APIBlueprint:
 
     @bp.get("/stops", responses={200: StopsResponse})
     def stops_route(query: StopsParams) -> Response:
-        """Stops within ``radius_m`` of ``near`` (nearest first), or whose name contains ``q``."""
+        """Stops within ``radius_m`` of ``near`` (nearest first), or whose name contains ``q``.
+
+        Errors: 400 parameters the schema rejects (``near`` not two numbers); 422 values of the
+        right form that break a range or rule (a latitude beyond 90, neither ``near`` nor ``q``,
+        a blank ``q``); 503 no graph.
+        """
         from mobility.streets.graph import haversine_m
 
-        if query.near is None and query.q is None:
-            raise ApiProblem(400, "Invalid request", "give near=lat,lon, q=name or both")
+        if query.near is None and query.q is None:  # each is optional, one of them is needed
+            raise ApiProblem(
+                422,
+                "Invalid request",
+                "near, q: give near=lat,lon, q=name or both",
+                field="near",
+                constraint="rule",
+            )
         index = stop_index()
         near = parse_lat_lon(query.near) if query.near is not None else None
         found = index.search(near, query.radius_m, query.q, query.limit)

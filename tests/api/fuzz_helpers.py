@@ -85,10 +85,32 @@ class Server:
         with urllib.request.urlopen(f"{self.base}/health", timeout=timeout_s) as response:
             return dict(json.load(response))
 
+    def wait_ready(self, wait_s: float = 60.0) -> dict[str, object]:
+        """Poll ``GET /ready`` until it answers 200 (graph loaded, every feed with data); its body.
+
+        Raises ``RuntimeError`` with the last 503 problem when it is not ready within ``wait_s``.
+        """
+        deadline = time.monotonic() + wait_s
+        while True:
+            try:
+                with urllib.request.urlopen(f"{self.base}/ready", timeout=5) as response:
+                    return dict(json.load(response))
+            except urllib.error.HTTPError as exc:
+                last = exc.read().decode("utf-8", errors="replace")
+                if exc.code != 503 or time.monotonic() > deadline:
+                    raise RuntimeError(f"knoten serve is not ready ({exc.code}): {last}") from exc
+            time.sleep(0.2)
+
 
 @contextmanager
-def knoten_server(knoten_exe: Path, data_dir: Path, *, wait_s: float = 60.0) -> Iterator[Server]:
-    """``knoten serve`` on a free loopback port over ``data_dir``; stopped (by its pid) afterwards."""
+def knoten_server(
+    knoten_exe: Path, data_dir: Path, *, wait_s: float = 60.0, ready: bool = False
+) -> Iterator[Server]:
+    """``knoten serve`` on a free loopback port over ``data_dir``; stopped (by its pid) afterwards.
+
+    Yields once ``/health`` answers, or with ``ready`` once ``/ready`` answers 200 (the graph
+    folder loaded and every feed polled), both within ``wait_s``.
+    """
     port = free_port()
     log = (data_dir / "serve.log").open("w")
     proc = subprocess.Popen(
@@ -109,6 +131,8 @@ def knoten_server(knoten_exe: Path, data_dir: Path, *, wait_s: float = 60.0) -> 
                     log_text = (data_dir / "serve.log").read_text()
                     raise RuntimeError(f"knoten serve did not start: {log_text}") from exc
                 time.sleep(0.2)
+        if ready:
+            server.wait_ready(max(1.0, deadline - time.monotonic()))
         yield server
     finally:
         proc.terminate()

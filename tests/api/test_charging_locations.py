@@ -99,17 +99,37 @@ def test_freshness_of_the_ocpi_feed_turns_stale(fed: Any) -> None:
     [
         ("status=FREE", "status"),
         ("connector=SCHUKO", "connector"),
-        ("min_power_kw=-1", "min_power_kw"),
         ("min_power_kw=lots", "min_power_kw"),
         ("bbox=1,2,3", "bbox"),
+        ("bbox=", "bbox"),
         ("operator=x", "operator"),
     ],
 )
-def test_bad_filters_are_400_problems(api_data_dir: Path, query: str, field: str) -> None:
+def test_malformed_filters_are_400_problems(api_data_dir: Path, query: str, field: str) -> None:
     response = client_on(api_data_dir, LiveState()).get(f"/api/v1/charging/locations?{query}")
     assert response.status_code == 400
     assert response.mimetype == "application/problem+json"
     assert response.get_json()["detail"].startswith(f"{field}:")
+
+
+@pytest.mark.parametrize(
+    ("query", "field", "value", "constraint"),
+    [
+        ("min_power_kw=-1", "min_power_kw", "-1", "minimum"),
+        ("min_power_kw=20000", "min_power_kw", "20000", "maximum"),
+        ("bbox=7.8,51.6,7.9,91", "bbox", "7.8,51.6,7.9,91", "range"),
+        ("bbox=7.9,51.6,7.8,51.7", "bbox", "7.9,51.6,7.8,51.7", "rule"),
+    ],
+)
+def test_filters_beyond_their_range_are_422_problems_naming_filter_and_value(
+    api_data_dir: Path, query: str, field: str, value: str, constraint: str
+) -> None:
+    response = client_on(api_data_dir, LiveState()).get(f"/api/v1/charging/locations?{query}")
+    assert response.status_code == 422
+    assert response.mimetype == "application/problem+json"
+    body = response.get_json()
+    assert (body["field"], body["value"], body["constraint"]) == (field, value, constraint)
+    assert body["detail"].startswith(f"{field} = {value}:")
 
 
 def _hbf03(client: Any) -> tuple[str, str]:

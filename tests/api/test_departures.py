@@ -212,18 +212,9 @@ def test_a_window_past_midnight_reaches_into_the_next_service_day(api_data_dir: 
 
 
 @pytest.mark.parametrize(
-    ("query", "field"),
-    [
-        ("limit=0", "limit"),
-        ("limit=101", "limit"),
-        ("window_s=59", "window_s"),
-        ("window_s=86401", "window_s"),
-        ("limit=ten", "limit"),
-        ("when=yesterday-ish", "when"),
-        ("colour=red", "colour"),
-    ],
+    ("query", "field"), [("limit=ten", "limit"), ("when=yesterday-ish", "when"), ("colour=red", "colour")]
 )
-def test_bad_parameters_are_400_problems_naming_the_parameter(
+def test_malformed_parameters_are_400_problems_naming_the_parameter(
     api_data_dir: Path, query: str, field: str
 ) -> None:
     response = client_on(api_data_dir, LiveState()).get(f"/api/v1/stops/hbf/departures?{query}")
@@ -233,15 +224,37 @@ def test_bad_parameters_are_400_problems_naming_the_parameter(
 
 
 @pytest.mark.parametrize(
+    ("query", "field", "value", "limit"),
+    [
+        ("limit=0", "limit", "0", 1),
+        ("limit=101", "limit", "101", 100),
+        ("window_s=59", "window_s", "59", 60),
+        ("window_s=86401", "window_s", "86401", 86400),
+    ],
+)
+def test_parameters_beyond_their_range_are_422_problems_naming_parameter_value_and_limit(
+    api_data_dir: Path, query: str, field: str, value: str, limit: int
+) -> None:
+    response = client_on(api_data_dir, LiveState()).get(f"/api/v1/stops/hbf/departures?{query}")
+    assert response.status_code == 422
+    assert response.mimetype == "application/problem+json"
+    body = response.get_json()
+    assert (body["field"], body["value"], body["limit"]) == (field, value, limit)  # value as sent
+    assert body["detail"].startswith(f"{field} = {value}:")
+
+
+@pytest.mark.parametrize(
     "when", ["2001-01-01T08:00:00%2B01:00", "0001-01-01T00:00:00%2B14:00", "9999-12-31T23:59:59-14:00"]
 )
 def test_a_time_outside_the_served_days_is_422(api_data_dir: Path, when: str) -> None:
     response = client_on(api_data_dir, LiveState()).get(f"/api/v1/stops/hbf/departures?when={when}")
     assert response.status_code == 422
     assert response.mimetype == "application/problem+json"
-    assert response.get_json()["detail"].startswith(
-        "when: must lie between 1 day before and 7 days after today"
-    )
+    body = response.get_json()
+    assert body["detail"].startswith("when: must lie between 1 day before and 7 days after today")
+    assert (body["field"], body["constraint"]) == ("when", "range")
+    today = dt.date.fromisoformat(body["limit"]["start"]) + dt.timedelta(days=1)
+    assert dt.date.fromisoformat(body["limit"]["end"]) == today + dt.timedelta(days=7)
 
 
 def test_unknown_stop_is_404(api_data_dir: Path) -> None:

@@ -284,14 +284,29 @@ def test_unknown_hub_is_404_naming_the_known_ones(fed: Any) -> None:
     assert response.get_json()["detail"] == "no hub 'nowhere' (known: hbf)"
 
 
-@pytest.mark.parametrize(
-    ("query", "field"), [("limit=0", "limit"), ("window_s=10", "window_s"), ("x=1", "x")]
-)
-def test_bad_hub_parameters_are_400(fed: Any, query: str, field: str) -> None:
+@pytest.mark.parametrize(("query", "field"), [("x=1", "x"), ("limit=many", "limit")])
+def test_malformed_hub_parameters_are_400(fed: Any, query: str, field: str) -> None:
     client, _, _ = fed
     response = client.get(f"/api/v1/hubs/hbf?{query}")
     assert response.status_code == 400
+    assert response.mimetype == "application/problem+json"
     assert response.get_json()["detail"].startswith(f"{field}:")
+
+
+@pytest.mark.parametrize(
+    ("query", "field", "value", "limit"),
+    [("limit=0", "limit", "0", 1), ("limit=101", "limit", "101", 100), ("window_s=10", "window_s", "10", 60)],
+)
+def test_hub_parameters_beyond_their_range_are_422_naming_parameter_value_and_limit(
+    fed: Any, query: str, field: str, value: str, limit: int
+) -> None:
+    client, _, _ = fed
+    response = client.get(f"/api/v1/hubs/hbf?{query}")
+    assert response.status_code == 422
+    assert response.mimetype == "application/problem+json"
+    body = response.get_json()
+    assert (body["field"], body["value"], body["limit"]) == (field, value, limit)  # value as sent
+    assert body["detail"].startswith(f"{field} = {value}:")
 
 
 def test_without_any_hub_the_list_is_empty_and_every_hub_unknown(tmp_path: Path) -> None:

@@ -125,7 +125,8 @@ def test_metrics_count_requests_by_endpoint_and_status(api_data_dir: Path) -> No
     for _ in range(2):
         assert client.get("/api/v1/hubs/hbf").status_code == 200
     assert client.get("/api/v1/hubs/nowhere").status_code == 404
-    assert client.get("/api/v1/stops/hbf/departures?limit=0").status_code == 400
+    assert client.get("/api/v1/stops/hbf/departures?limit=0").status_code == 422
+    assert client.get("/api/v1/stops/hbf/departures?limit=ten").status_code == 400
     assert client.get("/no/such/path").status_code == 404
     response = client.get("/metrics")
     assert response.status_code == 200
@@ -135,6 +136,7 @@ def test_metrics_count_requests_by_endpoint_and_status(api_data_dir: Path) -> No
     assert _get(samples, "knoten_http_requests_total", endpoint=hub, method="GET", status="200") == 2
     assert _get(samples, "knoten_http_requests_total", endpoint=hub, method="GET", status="404") == 1
     deps = "/api/v1/stops/<stop_id>/departures"
+    assert _get(samples, "knoten_http_requests_total", endpoint=deps, method="GET", status="422") == 1
     assert _get(samples, "knoten_http_requests_total", endpoint=deps, method="GET", status="400") == 1
     assert _get(samples, "knoten_http_requests_total", endpoint="unmatched", method="GET", status="404") == 1
     buckets = sorted(
@@ -203,4 +205,6 @@ def test_the_openapi_document_lists_the_live_routes_with_their_problems(api_data
         in spec["paths"]["/metrics"]["get"]["responses"]["200"]["content"]
     )
     params = {p["name"]: p for p in spec["paths"]["/api/v1/sharing/stations"]["get"]["parameters"]}
-    assert re.fullmatch(params["bbox"]["schema"]["pattern"], "7.8,51.6,7.9,51.7")
+    (pattern,) = [s["pattern"] for s in params["bbox"]["schema"]["anyOf"] if "pattern" in s]
+    assert re.fullmatch(pattern, "7.8,51.6,7.9,51.7")
+    assert not re.fullmatch(pattern, "7.8") and not re.fullmatch(pattern, "")
