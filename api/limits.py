@@ -84,7 +84,7 @@ class Limits(BaseModel):
         default=4 * 3600, ge=60, description="Longest departure (or arrival) window searched (s)"
     )
     plan_max_itineraries: int = Field(
-        default=10, ge=1, description="Most itineraries one request may ask for"
+        default=20, ge=1, description="Most itineraries one request may ask for"
     )
     plan_max_walk_m: float = Field(default=5000.0, gt=0, description="Longest walk a request may allow (m)")
     plan_max_transfers: int = Field(default=8, ge=0, description="Most transfers a request may allow")
@@ -97,7 +97,7 @@ class Limits(BaseModel):
         default=100, ge=1, description="Most departures one request may ask for"
     )
     departures_max_window_s: int = Field(
-        default=6 * 3600, ge=60, description="Longest window of departures one request may ask for (s)"
+        default=24 * 3600, ge=60, description="Longest window of departures one request may ask for (s)"
     )
     nearby_max_radius_m: float = Field(
         default=5000.0, gt=0, description="Largest radius of a search around a point (m)"
