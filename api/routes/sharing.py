@@ -8,6 +8,7 @@ feed's status under ``feeds``).
 from __future__ import annotations
 
 import datetime as dt
+from collections.abc import Callable
 from typing import Any, Literal
 from zoneinfo import ZoneInfo
 
@@ -19,6 +20,7 @@ from pydantic import BaseModel, ConfigDict, Field
 from api.context import json_response, services
 from api.live_views import (
     SecondCache,
+    SharingIndex,
     freshness,
     in_bbox,
     rfc3339,
@@ -132,47 +134,53 @@ def create_sharing_blueprint(settings: Settings) -> APIBlueprint:
     tz = ZoneInfo(settings.timezone)
     answers = SecondCache()
 
-    @bp.get("/stations", responses={200: StationsResponse, **problems(400, 422)})
-    def stations(query: SharingQuery) -> Response:
-        """Sharing stations with vehicles and docks available, live."""
+    def answer(
+        query: SharingQuery, kind: str, rows_of: Callable[[SharingIndex, np.ndarray], list[Any]]
+    ) -> Response:
+        """The live answer of ``kind`` (stations or vehicles) in the query's box and filters, made
+        once per second of the same sharing state."""
         bbox = None if query.bbox is None else parse_bbox(query.bbox)
         state = services().live_state()
         index = sharing_index(state.sharing(dt.datetime.now(dt.UTC)), tz)
-        key = (second_of(state.clock), "stations", query.bbox, query.system_id, query.form_factor)
+        key = (second_of(state.clock), kind, query.bbox, query.system_id, query.form_factor)
         cached = answers.get(key, (index,))
         if cached is not None:
             return json_response(cached, max_age_s=10)
-        mask = in_bbox(index.station_lat, index.station_lon, bbox)
+        lat, lon, system = (
+            (index.station_lat, index.station_lon, index.station_system)
+            if kind == "stations"
+            else (index.vehicle_lat, index.vehicle_lon, index.vehicle_system)
+        )
+        mask = in_bbox(lat, lon, bbox)
         if query.system_id is not None:
-            mask &= index.station_system == query.system_id
-        rows = [
-            index.stations[i]
-            for i in np.flatnonzero(mask).tolist()
-            if query.form_factor is None or query.form_factor in index.station_forms[i]
-        ]
-        doc = {**_feeds_block(tz), "stations": rows}
+            mask &= system == query.system_id
+        doc = {**_feeds_block(tz), kind: rows_of(index, mask)}
         answers.put(key, (index,), doc)
         return json_response(doc, max_age_s=10)
+
+    @bp.get("/stations", responses={200: StationsResponse, **problems(400, 422)})
+    def stations(query: SharingQuery) -> Response:
+        """Sharing stations with vehicles and docks available, live."""
+
+        def rows(index: SharingIndex, mask: np.ndarray) -> list[Any]:
+            return [
+                index.stations[i]
+                for i in np.flatnonzero(mask).tolist()
+                if query.form_factor is None or query.form_factor in index.station_forms[i]
+            ]
+
+        return answer(query, "stations", rows)
 
     @bp.get("/vehicles", responses={200: VehiclesResponse, **problems(400, 422)})
     def vehicles(query: SharingQuery) -> Response:
         """Vehicles with a position (free-floating and parked at stations), live."""
-        bbox = None if query.bbox is None else parse_bbox(query.bbox)
-        state = services().live_state()
-        index = sharing_index(state.sharing(dt.datetime.now(dt.UTC)), tz)
-        key = (second_of(state.clock), "vehicles", query.bbox, query.system_id, query.form_factor)
-        cached = answers.get(key, (index,))
-        if cached is not None:
-            return json_response(cached, max_age_s=10)
-        mask = in_bbox(index.vehicle_lat, index.vehicle_lon, bbox)
-        if query.system_id is not None:
-            mask &= index.vehicle_system == query.system_id
-        if query.form_factor is not None:
-            mask &= index.vehicle_form == query.form_factor
-        rows = [index.vehicles[i] for i in np.flatnonzero(mask).tolist()]
-        doc = {**_feeds_block(tz), "vehicles": rows}
-        answers.put(key, (index,), doc)
-        return json_response(doc, max_age_s=10)
+
+        def rows(index: SharingIndex, mask: np.ndarray) -> list[Any]:
+            if query.form_factor is not None:
+                mask = mask & (index.vehicle_form == query.form_factor)
+            return [index.vehicles[i] for i in np.flatnonzero(mask).tolist()]
+
+        return answer(query, "vehicles", rows)
 
     return bp
 
