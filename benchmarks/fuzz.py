@@ -34,17 +34,15 @@ sys.path.insert(0, str(ROOT))
 
 from api.cli.demo import build_demo_graph  # noqa: E402
 from scenarios.demo import build_demo_city  # noqa: E402
-from tests.api.fuzz_helpers import Server, knoten_server, peak_rss_bytes, run_schemathesis  # noqa: E402
+from tests.api.fuzz_helpers import (  # noqa: E402
+    SESSION,
+    Server,
+    knoten_server,
+    peak_rss_bytes,
+    run_schemathesis,
+)
 
 GIB = 2**30
-SESSION = {
-    "session_id": "a",
-    "evse_id": "E1",
-    "arrival": "2026-11-27T08:00:00+01:00",
-    "departure": "2026-11-27T10:00:00+01:00",
-    "energy_kwh": 10,
-    "max_kw": 11,
-}
 
 
 def _plan_body(sessions: list[dict[str, Any]], **changes: Any) -> bytes:

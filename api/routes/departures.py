@@ -55,12 +55,19 @@ class DeparturesPath(RequestModel):
     )
 
 
-class DeparturesQuery(RequestModel):
-    """Which departures: the next ``limit`` within ``window_s`` of ``when``."""
+class BoardQuery(RequestModel):
+    """How many departures: the next ``limit`` within ``window_s`` (a stop's or a hub's board)."""
 
     model_config = ConfigDict(extra="forbid")
     limit: int = Field(default=12, ge=1, le=MAX_LIMIT, description="Most departures returned")
-    window_s: int = Field(default=3600, ge=60, le=MAX_WINDOW_S, description="Time window after when (s)")
+    window_s: int = Field(
+        default=3600, ge=60, le=MAX_WINDOW_S, description="Time window of the departures (s)"
+    )
+
+
+class DeparturesQuery(BoardQuery):
+    """Which departures: the next ``limit`` within ``window_s`` of ``when``."""
+
     when: dt.datetime | None = Field(
         default=None, description="Start of the window, RFC 3339 (default now; without offset: city time)"
     )

@@ -22,7 +22,7 @@ from zoneinfo import ZoneInfo
 import numpy as np
 from flask import Response
 from flask_openapi3 import APIBlueprint, OpenAPI, Tag
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import BaseModel, Field
 
 from api.context import Services, json_response, services, without_keys
 from api.errors import ApiProblem
@@ -40,7 +40,7 @@ from api.live_views import (
     sharing_index,
 )
 from api.models import RequestModel, problems
-from api.routes.departures import MAX_LIMIT, MAX_WINDOW_S, DepartureOut, departure_board
+from api.routes.departures import BoardQuery, DepartureOut, departure_board
 from api.settings import HubConfig, Settings, resolved_hubs
 
 log = logging.getLogger(__name__)
@@ -60,12 +60,8 @@ class HubPath(RequestModel):
     )
 
 
-class HubQuery(RequestModel):
-    """How many departures."""
-
-    model_config = ConfigDict(extra="forbid")
-    limit: int = Field(default=12, ge=1, le=MAX_LIMIT, description="Most departures returned")
-    window_s: int = Field(default=3600, ge=60, le=MAX_WINDOW_S, description="Departures within this time (s)")
+class HubQuery(BoardQuery):
+    """How many departures the hub's board shows."""
 
 
 class HubSummary(BaseModel):

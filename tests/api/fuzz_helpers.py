@@ -28,6 +28,16 @@ from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
 
+#: one valid charging session; the hostile requests are made from it
+SESSION = {
+    "session_id": "a",
+    "evse_id": "E1",
+    "arrival": "2026-11-27T08:00:00+01:00",
+    "departure": "2026-11-27T10:00:00+01:00",
+    "energy_kwh": 10,
+    "max_kw": 11,
+}
+
 SCHEMATHESIS_TOML = """\
 suppress-health-check = ["too_slow", "filter_too_much", "data_too_large", "large_base_example"]
 

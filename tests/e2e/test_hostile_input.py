@@ -17,20 +17,12 @@ from typing import Any
 
 import pytest
 
-from tests.api.fuzz_helpers import Server, knoten_server, peak_rss_bytes
+from tests.api.fuzz_helpers import SESSION, Server, knoten_server, peak_rss_bytes
 
 PLAN = "/api/v1/charging/plan"
 #: far below what solving would take (a 52-million-slot horizon runs out of memory after a minute),
 #: far above a refusal on a loaded machine: a bound that catches a hang, not a speed target
 HANG_S = 15.0
-SESSION = {
-    "session_id": "a",
-    "evse_id": "E1",
-    "arrival": "2026-11-27T08:00:00+01:00",
-    "departure": "2026-11-27T10:00:00+01:00",
-    "energy_kwh": 10,
-    "max_kw": 11,
-}
 
 
 def _body(sessions: list[dict[str, Any]] | None = None, **changes: Any) -> dict[str, Any]:
