@@ -18,7 +18,7 @@ import re
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from datetime import UTC, datetime
-from typing import Any
+from typing import Any, Literal, get_args
 from urllib.parse import urlencode, urlsplit, urlunsplit
 
 from charging.errors import ChargingError, InvalidInputError
@@ -27,19 +27,18 @@ from charging.points import Location, parse_location
 logger = logging.getLogger(__name__)
 
 #: EVSE statuses of OCPI 2.2.1 (``Status`` enum).
-EVSE_STATUSES = frozenset(
-    {
-        "AVAILABLE",
-        "BLOCKED",
-        "CHARGING",
-        "INOPERATIVE",
-        "OUTOFORDER",
-        "PLANNED",
-        "REMOVED",
-        "RESERVED",
-        "UNKNOWN",
-    }
-)
+EvseStatus = Literal[
+    "AVAILABLE",
+    "BLOCKED",
+    "CHARGING",
+    "INOPERATIVE",
+    "OUTOFORDER",
+    "PLANNED",
+    "REMOVED",
+    "RESERVED",
+    "UNKNOWN",
+]
+EVSE_STATUSES = frozenset(get_args(EvseStatus))
 
 
 class OcpiError(ChargingError):

@@ -32,18 +32,8 @@ from api.params import BBoxText, parse_bbox
 from api.routes.charging import charging_tag
 from api.routes.sharing import BBOX_DESCRIPTION, BBOX_EXAMPLE, FeedOut
 from api.settings import Settings
+from charging.ocpi import EvseStatus
 
-EvseStatus = Literal[
-    "AVAILABLE",
-    "BLOCKED",
-    "CHARGING",
-    "INOPERATIVE",
-    "OUTOFORDER",
-    "PLANNED",
-    "REMOVED",
-    "RESERVED",
-    "UNKNOWN",
-]
 #: OCPI 2.2.1 ConnectorType values
 ConnectorStandard = Literal[
     "CHADEMO", "CHAOJI", "DOMESTIC_A", "DOMESTIC_B", "DOMESTIC_C", "DOMESTIC_D", "DOMESTIC_E", "DOMESTIC_F",
